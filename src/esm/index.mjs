@@ -1,0 +1,13 @@
+// ESM entry: re-exports the CommonJS build so that one process never holds two
+// copies of mcp-otel's state; adds patching of an ESM SDK imported before register().
+import cjs from '../cjs/index.js';
+import esmSupport from '../cjs/esm-support.js';
+
+export const McpInstrumentation = cjs.McpInstrumentation;
+
+/** Same as the CommonJS `register`, and also instruments an already imported ESM copy of the SDK. */
+export function register(options) {
+  const handle = cjs.register(options);
+  esmSupport.patchImportedEsmSdk(handle.instrumentation, (url) => import(url));
+  return handle;
+}

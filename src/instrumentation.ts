@@ -1,0 +1,170 @@
+import { metrics } from '@opentelemetry/api';
+import type { MeterProvider, Tracer } from '@opentelemetry/api';
+import { InstrumentationBase } from '@opentelemetry/instrumentation';
+import type { InstrumentationNodeModuleDefinition } from '@opentelemetry/instrumentation';
+import { resolveConfig } from './config';
+import type { ResolvedConfig } from './config';
+import { McpMetrics } from './metrics';
+import { hookCommonJs, moduleDefinitions, patchLoadedCommonJs } from './sdk/module-hooks';
+import { patchHttpTransportClass, patchServerClass, unpatchHttpTransportClass, unpatchServerClass } from './sdk/v1';
+import { ServerTelemetry } from './server-telemetry';
+import type { TelemetrySource } from './server-telemetry';
+import type { McpInstrumentationConfig } from './types';
+import { PACKAGE_NAME, PACKAGE_VERSION } from './version';
+
+type ClassKind = 'server' | 'streamable-http' | 'sse';
+
+/**
+ * OpenTelemetry instrumentation for servers built on @modelcontextprotocol/sdk 1.x.
+ * Use it in an existing OpenTelemetry setup
+ * (`new NodeSDK({ instrumentations: [new McpInstrumentation()] })`) or through
+ * `register()`. `isEnabled()` is the single source of truth for whether it patches.
+ */
+export class McpInstrumentation extends InstrumentationBase<McpInstrumentationConfig> implements TelemetrySource {
+  // `declare`: these are set from the base constructor (setConfig,
+  // _updateMetricInstruments, enable), before field initialisers would run.
+  declare private _resolved: ResolvedConfig;
+  declare private _metrics: McpMetrics;
+  declare private _telemetry: ServerTelemetry;
+  declare private _classes: Map<object, ClassKind>;
+  declare private _cjsHook: { unhook(): void } | undefined;
+  /** The global meter provider the instruments came from, or null once one was set explicitly. */
+  declare private _globalMeterProvider: MeterProvider | null;
+
+  constructor(config: McpInstrumentationConfig = {}) {
+    super(PACKAGE_NAME, PACKAGE_VERSION, config);
+  }
+
+  override setConfig(config: McpInstrumentationConfig = {}): void {
+    super.setConfig(config);
+    this._resolved = resolveConfig(this._config, process.env, (message) => this._diag?.warn(message));
+  }
+
+  override setMeterProvider(meterProvider: MeterProvider): void {
+    this._globalMeterProvider = null;
+    super.setMeterProvider(meterProvider);
+  }
+
+  protected override _updateMetricInstruments(): void {
+    if (this._globalMeterProvider !== null) this._globalMeterProvider = metrics.getMeterProvider();
+    this._metrics = new McpMetrics(this.meter);
+  }
+
+  protected override init(): InstrumentationNodeModuleDefinition[] {
+    return [moduleDefinitions((exports) => this._patchExports(exports), (exports) => this._unpatchExports(exports))];
+  }
+
+  override enable(): void {
+    const wasEnabled = this.isEnabled();
+    super.enable();
+    if (wasEnabled) return;
+    this._classes ??= new Map();
+    for (const [cls, kind] of this._classes) this._patchClass(cls, kind);
+    try {
+      this._cjsHook ??= hookCommonJs((exports) => this._patchExports(exports), this._diag);
+      patchLoadedCommonJs((exports) => this._patchExports(exports));
+    } catch (err) {
+      this._diag.error('mcp-otel: could not hook the CommonJS build of @modelcontextprotocol/sdk', err);
+    }
+  }
+
+  override disable(): void {
+    super.disable();
+    for (const [cls, kind] of this._classes ?? []) {
+      if (kind === 'server') unpatchServerClass(cls);
+      else unpatchHttpTransportClass(cls);
+    }
+  }
+
+  /**
+   * Manual instrumentation, for bundled apps where module hooks cannot see the
+   * SDK, or for an SDK imported before the instrumentation was enabled. Accepts
+   * the SDK's `Server` class, an `McpServer` or `Server` instance, an HTTP
+   * transport class, or an SDK module namespace. Returns true if anything new
+   * was patched.
+   */
+  instrument(target: unknown): boolean {
+    try {
+      return this._instrument(target);
+    } catch (err) {
+      this._diag.error('mcp-otel: instrument() failed; the server runs uninstrumented', err);
+      return false;
+    }
+  }
+
+  // TelemetrySource
+  get config(): ResolvedConfig {
+    return this._resolved;
+  }
+  get metrics(): McpMetrics {
+    // Instruments made before a global meter provider was registered are no-ops: remake them once it is.
+    if (this._globalMeterProvider && this._globalMeterProvider !== metrics.getMeterProvider()) {
+      super.setMeterProvider(metrics.getMeterProvider());
+    }
+    return this._metrics;
+  }
+  override get tracer(): Tracer {
+    return super.tracer;
+  }
+  get diag() {
+    return this._diag;
+  }
+
+  private _instrument(target: unknown): boolean {
+    if (target === null || target === undefined) return false;
+    if (typeof target === 'function') {
+      const proto = (target as { prototype?: Record<string, unknown> }).prototype ?? {};
+      if (typeof proto._onrequest === 'function') return this._remember(target, 'server');
+      if (typeof proto.handleRequest === 'function') return this._remember(target, 'streamable-http');
+      if (typeof proto.handlePostMessage === 'function') return this._remember(target, 'sse');
+      return false;
+    }
+    if (typeof target !== 'object') return false;
+    const obj = target as Record<string, unknown>;
+    if (obj.server && typeof (obj.server as Record<string, unknown>)._onrequest === 'function') {
+      return this._instrument((obj.server as object).constructor); // McpServer
+    }
+    if (typeof obj._onrequest === 'function') return this._instrument((target as object).constructor); // Server instance
+    return this._patchExports(target);
+  }
+
+  private _patchExports(exports: unknown): boolean {
+    if (exports === null || typeof exports !== 'object') return false;
+    const mod = exports as Record<string, unknown>;
+    let patched = false;
+    if (typeof mod.Server === 'function') patched = this._remember(mod.Server, 'server') || patched;
+    if (typeof mod.StreamableHTTPServerTransport === 'function') {
+      patched = this._remember(mod.StreamableHTTPServerTransport, 'streamable-http') || patched;
+    }
+    if (typeof mod.SSEServerTransport === 'function') patched = this._remember(mod.SSEServerTransport, 'sse') || patched;
+    return patched;
+  }
+
+  private _unpatchExports(exports: unknown): void {
+    const mod = exports as Record<string, unknown>;
+    for (const name of ['Server', 'StreamableHTTPServerTransport', 'SSEServerTransport']) {
+      const cls = mod[name];
+      if (typeof cls !== 'function') continue;
+      if (name === 'Server') unpatchServerClass(cls);
+      else unpatchHttpTransportClass(cls);
+    }
+  }
+
+  private _remember(cls: unknown, kind: ClassKind): boolean {
+    this._classes ??= new Map();
+    this._classes.set(cls as object, kind);
+    return this.isEnabled() ? this._patchClass(cls, kind) : false;
+  }
+
+  private _patchClass(cls: unknown, kind: ClassKind): boolean {
+    switch (kind) {
+      case 'server':
+        this._telemetry ??= new ServerTelemetry(this);
+        return patchServerClass(cls, this._telemetry, this._diag);
+      case 'streamable-http':
+        return patchHttpTransportClass(cls, 'handleRequest');
+      case 'sse':
+        return patchHttpTransportClass(cls, 'handlePostMessage');
+    }
+  }
+}

@@ -1,0 +1,82 @@
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { InstrumentationNodeModuleDefinition, InstrumentationNodeModuleFile } from '@opentelemetry/instrumentation';
+import type { DiagLogger } from '@opentelemetry/api';
+import { Hook } from 'require-in-the-middle';
+
+/*
+ * Where the SDK's classes come from. SDK 1.x ships separate ESM and CommonJS
+ * class graphs (dist/esm, dist/cjs); both are patched.
+ * - ESM: the standard definitions below fire through import-in-the-middle.
+ * - CommonJS: the standard hook never fires for SDK 1.x, whose root export
+ *   points at a missing file (typescript-sdk #971), so require-in-the-middle is
+ *   asked for the files by their normalised names directly.
+ * - Already loaded CommonJS copies are found in require.cache.
+ */
+
+export const SDK_PACKAGE = '@modelcontextprotocol/sdk';
+export const SUPPORTED_SDK_VERSIONS = ['>=1.0.0 <2'];
+/** SDK files whose exports hold the classes mcp-otel patches (relative to dist/<format>/). */
+const SDK_FILES = ['server/index.js', 'server/streamableHttp.js', 'server/sse.js'];
+
+type ExportsCallback = (exports: unknown) => void;
+
+export function moduleDefinitions(onLoad: ExportsCallback, onUnload: ExportsCallback): InstrumentationNodeModuleDefinition {
+  const files = ['esm', 'cjs'].flatMap((format) =>
+    SDK_FILES.map(
+      (file) =>
+        new InstrumentationNodeModuleFile(
+          `${SDK_PACKAGE}/dist/${format}/${file}`,
+          SUPPORTED_SDK_VERSIONS,
+          (exports) => {
+            onLoad(exports);
+            return exports;
+          },
+          (exports) => {
+            if (exports) onUnload(exports);
+          },
+        ),
+    ),
+  );
+  return new InstrumentationNodeModuleDefinition(SDK_PACKAGE, SUPPORTED_SDK_VERSIONS, undefined, undefined, files);
+}
+
+function sdkVersion(baseDir: string | undefined): string | undefined {
+  if (!baseDir) return undefined;
+  try {
+    const version = JSON.parse(readFileSync(path.join(baseDir, 'package.json'), 'utf8')).version;
+    return typeof version === 'string' ? version : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Major version 1 only: other majors have other internals. */
+function supported(version: string | undefined): boolean {
+  return typeof version === 'string' && /^1\.\d+\.\d+/.test(version);
+}
+
+/** require-in-the-middle names files `<package>/<path>` without `.js` and `/index.js`. */
+const CJS_NAMES = SDK_FILES.map((file) => `${SDK_PACKAGE}/dist/cjs/${file.replace(/(\/index)?\.js$/, '')}`);
+
+/** Hooks the CommonJS build of SDK 1.x. Returns the hook so it can be removed. */
+export function hookCommonJs(onLoad: ExportsCallback, diag: DiagLogger): { unhook(): void } {
+  return new Hook(CJS_NAMES, { internals: true }, (exports, name, baseDir) => {
+    if (supported(sdkVersion(baseDir))) onLoad(exports);
+    else diag.debug(`mcp-otel: ${name} at ${baseDir} is not a supported SDK version`);
+    return exports;
+  });
+}
+
+const CJS_FILE = /[/\\]@modelcontextprotocol[/\\]sdk[/\\]dist[/\\]cjs[/\\]server[/\\](index|streamableHttp|sse)\.js$/;
+
+/** Patches CommonJS SDK copies that were loaded before the instrumentation was enabled. */
+export function patchLoadedCommonJs(onLoad: ExportsCallback): void {
+  const cache = typeof require === 'function' ? require.cache : undefined;
+  if (!cache) return;
+  for (const [file, mod] of Object.entries(cache)) {
+    if (!mod?.loaded || !CJS_FILE.test(file)) continue;
+    const baseDir = file.slice(0, file.search(/[/\\]dist[/\\]cjs[/\\]/));
+    if (supported(sdkVersion(baseDir))) onLoad(mod.exports);
+  }
+}

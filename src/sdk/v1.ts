@@ -1,0 +1,185 @@
+import { context } from '@opentelemetry/api';
+import type { Context, DiagLogger } from '@opentelemetry/api';
+import type { ConnectionState } from '../connection';
+import { HTTP_PEER } from '../connection';
+import type { JsonRpcRequestLike, JsonRpcResponseLike, MessageExtraLike, ServerLike, TransportLike } from '../internal-types';
+import { ERROR_TYPE_CONNECTION_CLOSED } from '../semconv';
+import type { ServerTelemetry } from '../server-telemetry';
+
+/*
+ * How mcp-otel hooks @modelcontextprotocol/sdk 1.x (see docs/sdk-hooking.md):
+ * - own-property wrappers for `_onrequest`, `_onnotification` and `_onclose` on
+ *   `Server.prototype` (not `Protocol.prototype`, which `Client` shares). The SDK
+ *   looks these up at call time, so servers connected earlier are covered too.
+ *   `_onrequest` sees every request, including those the SDK rejects.
+ * - a per-transport `send` wrapper: every response, SDK errors included, passes
+ *   through it, so spans end there by JSON-RPC id.
+ * - `handleRequest` / `handlePostMessage` of the HTTP transports, to learn the
+ *   HTTP version and peer address the Web-standard `requestInfo` lacks.
+ * Nothing here decides what telemetry to emit: that is ServerTelemetry's job.
+ */
+
+const PATCHED = Symbol.for('mcp-otel.sdk-v1.patched');
+const CONNECTION = Symbol.for('mcp-otel.connection');
+const SEND_WRAPPED = Symbol.for('mcp-otel.send-wrapped');
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Fn = (this: any, ...args: any[]) => unknown;
+interface PatchRecord {
+  restore(): void;
+}
+type Patchable = Record<string | symbol, unknown> & { [PATCHED]?: PatchRecord };
+type TransportWithState = TransportLike & { [CONNECTION]?: ConnectionState; [SEND_WRAPPED]?: true };
+
+/** Replaces methods on a prototype with wrappers; `restore` puts back exactly what was there (own or inherited). */
+function wrapMethods(proto: Patchable, wrappers: Record<string, (original: Fn) => Fn>): PatchRecord {
+  const saved: Array<[string, PropertyDescriptor | undefined]> = [];
+  for (const [name, makeWrapper] of Object.entries(wrappers)) {
+    const original = proto[name];
+    if (typeof original !== 'function') continue;
+    saved.push([name, Object.getOwnPropertyDescriptor(proto, name)]);
+    Object.defineProperty(proto, name, { value: makeWrapper(original as Fn), writable: true, configurable: true, enumerable: false });
+  }
+  return {
+    restore() {
+      for (const [name, descriptor] of saved) {
+        if (descriptor) Object.defineProperty(proto, name, descriptor);
+        else delete proto[name];
+      }
+    },
+  };
+}
+
+function isResponse(message: unknown): message is JsonRpcResponseLike {
+  if (message === null || typeof message !== 'object') return false;
+  const m = message as JsonRpcResponseLike;
+  return m.method === undefined && (m.result !== undefined || m.error !== undefined);
+}
+
+/** The connection state of a server's current transport, created (and its `send` wrapped) on first use. */
+function connectionOf(server: ServerLike, telemetry: ServerTelemetry, diag: DiagLogger): ConnectionState | undefined {
+  const transport = server._transport as TransportWithState | undefined;
+  if (transport === undefined || transport === null) return undefined;
+  let state = transport[CONNECTION];
+  if (state === undefined || state.server !== server) {
+    state = telemetry.newConnection(server, transport);
+    transport[CONNECTION] = state;
+    wrapSend(transport, telemetry, diag);
+  }
+  return state;
+}
+
+function wrapSend(transport: TransportWithState, telemetry: ServerTelemetry, diag: DiagLogger): void {
+  if (transport[SEND_WRAPPED] || typeof transport.send !== 'function') return;
+  const original = transport.send;
+  transport.send = function send(this: TransportWithState, message: unknown, options?: unknown) {
+    const state = this[CONNECTION];
+    if (state === undefined || state.pending.size === 0 || !isResponse(message)) {
+      return original.call(this, message, options);
+    }
+    let sent: unknown;
+    try {
+      sent = original.call(this, message, options);
+    } catch (err) {
+      guard(diag, () => telemetry.sendThrew(state, message, err));
+      throw err;
+    }
+    guard(diag, () => telemetry.responseSent(state, message, sent));
+    return sent as Promise<void>;
+  };
+  transport[SEND_WRAPPED] = true;
+}
+
+function guard(diag: DiagLogger, fn: () => void): void {
+  try {
+    fn();
+  } catch (err) {
+    diag.error('mcp-otel: internal error, telemetry for this message is incomplete', err);
+  }
+}
+
+/** Patches a v1 `Server` class (ESM or CJS copy). Returns false if it was already patched or is not recognisable. */
+export function patchServerClass(Server: unknown, telemetry: ServerTelemetry, diag: DiagLogger): boolean {
+  const proto = (Server as { prototype?: Patchable } | undefined)?.prototype;
+  if (!proto) return false;
+  if (proto[PATCHED]) return false;
+  if (typeof proto._onrequest !== 'function' || typeof proto._onnotification !== 'function') {
+    diag.warn('mcp-otel: this @modelcontextprotocol/sdk Server has no _onrequest/_onnotification; not instrumenting it');
+    return false;
+  }
+  const record = wrapMethods(proto, {
+    _onrequest: (original) =>
+      function _onrequest(this: ServerLike, request: JsonRpcRequestLike, extra?: MessageExtraLike) {
+        let ctx: Context | undefined;
+        try {
+          const state = connectionOf(this, telemetry, diag);
+          if (state) ctx = telemetry.startRequest(state, request, extra);
+        } catch (err) {
+          diag.error('mcp-otel: could not start the request span', err);
+        }
+        return ctx === undefined ? original.call(this, request, extra) : context.with(ctx, original, this, request, extra);
+      },
+    _onnotification: (original) =>
+      function _onnotification(this: ServerLike, notification: JsonRpcRequestLike, extra?: MessageExtraLike) {
+        let state: ConnectionState | undefined;
+        let started: ReturnType<ServerTelemetry['startNotification']>;
+        try {
+          state = connectionOf(this, telemetry, diag);
+          if (state) started = telemetry.startNotification(state, notification, extra);
+        } catch (err) {
+          diag.error('mcp-otel: could not start the notification span', err);
+        }
+        if (started === undefined || state === undefined) return original.call(this, notification, extra);
+        try {
+          return context.with(started.context, original, this, notification, extra);
+        } finally {
+          const s = state;
+          const st = started;
+          guard(diag, () => telemetry.endNotification(s, notification.method, st));
+        }
+      },
+    _onclose: (original) =>
+      function _onclose(this: ServerLike) {
+        const state = (this._transport as TransportWithState | undefined)?.[CONNECTION];
+        if (state !== undefined && state.server === this) {
+          guard(diag, () => telemetry.abandonAll(state, ERROR_TYPE_CONNECTION_CLOSED));
+        }
+        return original.apply(this, arguments as never);
+      },
+  });
+  proto[PATCHED] = record;
+  return true;
+}
+
+export function unpatchServerClass(Server: unknown): void {
+  const proto = (Server as { prototype?: Patchable } | undefined)?.prototype;
+  const record = proto?.[PATCHED];
+  if (!proto || !record) return;
+  record.restore();
+  delete proto[PATCHED];
+}
+
+/** Remembers the HTTP version and peer of the request being handled, for the messages it carries. */
+function httpPeerWrapper(original: Fn): Fn {
+  return function handleHttp(this: Record<symbol, unknown>, req: unknown) {
+    try {
+      const r = req as { httpVersion?: string; socket?: { remoteAddress?: string; remotePort?: number } } | undefined;
+      if (r && typeof r === 'object') {
+        this[HTTP_PEER] = { version: r.httpVersion, address: r.socket?.remoteAddress, port: r.socket?.remotePort };
+      }
+    } catch {
+      // a malformed request object is the SDK's to reject
+    }
+    return original.apply(this, arguments as never);
+  };
+}
+
+/** Patches a v1 HTTP transport class (`StreamableHTTPServerTransport` or `SSEServerTransport`). */
+export function patchHttpTransportClass(Transport: unknown, method: 'handleRequest' | 'handlePostMessage'): boolean {
+  const proto = (Transport as { prototype?: Patchable } | undefined)?.prototype;
+  if (!proto || proto[PATCHED] || typeof proto[method] !== 'function') return false;
+  proto[PATCHED] = wrapMethods(proto, { [method]: httpPeerWrapper });
+  return true;
+}
+
+export const unpatchHttpTransportClass = unpatchServerClass;

@@ -1,0 +1,76 @@
+/*
+ * Copies of the unstable semantic-convention definitions mcp-otel uses.
+ * The incubating entry point of @opentelemetry/semantic-conventions must not be
+ * imported at run time (its contents change in minor releases), so the
+ * constants live here. Source: OpenTelemetry GenAI semantic conventions,
+ * docs/gen-ai/mcp.md (genai main, after PR #404, 2026-08) and JS semconv 1.45.0.
+ * @see https://github.com/open-telemetry/opentelemetry-js/tree/main/semantic-conventions#unstable-semconv
+ */
+
+/** @experimental The name of the request or notification method. */
+export const ATTR_MCP_METHOD_NAME = 'mcp.method.name' as const;
+/** @experimental The MCP protocol version negotiated for the session. */
+export const ATTR_MCP_PROTOCOL_VERSION = 'mcp.protocol.version' as const;
+/** @experimental The value of the resource uri. */
+export const ATTR_MCP_RESOURCE_URI = 'mcp.resource.uri' as const;
+/** @experimental Identifies the MCP session. */
+export const ATTR_MCP_SESSION_ID = 'mcp.session.id' as const;
+
+/** @experimental A string representation of the JSON-RPC request id. */
+export const ATTR_JSONRPC_REQUEST_ID = 'jsonrpc.request.id' as const;
+/**
+ * @experimental Status code of the RPC response (the JSON-RPC error code as a string).
+ * Renamed to `rpc.status_code` in core semconv (PR #3921); the MCP text still uses this name.
+ */
+export const ATTR_RPC_RESPONSE_STATUS_CODE = 'rpc.response.status_code' as const;
+
+/** @experimental Name of the tool utilized by the agent. */
+export const ATTR_GEN_AI_TOOL_NAME = 'gen_ai.tool.name' as const;
+/** @experimental The name of the operation being performed. */
+export const ATTR_GEN_AI_OPERATION_NAME = 'gen_ai.operation.name' as const;
+/** @experimental Execute a tool. */
+export const GEN_AI_OPERATION_NAME_VALUE_EXECUTE_TOOL = 'execute_tool' as const;
+/** @experimental The name of the prompt that uniquely identifies it. */
+export const ATTR_GEN_AI_PROMPT_NAME = 'gen_ai.prompt.name' as const;
+/** @experimental Parameters passed to the tool call (opt-in, sensitive). */
+export const ATTR_GEN_AI_TOOL_CALL_ARGUMENTS = 'gen_ai.tool.call.arguments' as const;
+/** @experimental The result returned by the tool call (opt-in, sensitive). */
+export const ATTR_GEN_AI_TOOL_CALL_RESULT = 'gen_ai.tool.call.result' as const;
+/** @experimental Prefix of `gen_ai.prompt.variable.<name>` (opt-in, sensitive). */
+export const ATTR_GEN_AI_PROMPT_VARIABLE_PREFIX = 'gen_ai.prompt.variable.' as const;
+
+/** @experimental Duration of the MCP request or notification as observed on the receiver. */
+export const METRIC_MCP_SERVER_OPERATION_DURATION = 'mcp.server.operation.duration' as const;
+/** @experimental The duration of the MCP session as observed on the MCP server. */
+export const METRIC_MCP_SERVER_SESSION_DURATION = 'mcp.server.session.duration' as const;
+
+/** Advisory bucket boundaries for the MCP duration histograms, in seconds. */
+export const MCP_DURATION_BUCKETS = [0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 30, 60, 120, 300];
+
+/** Stable core attributes (from the stable entry point, repeated so the file is the single list of names used). */
+export const ATTR_ERROR_TYPE = 'error.type' as const;
+export const ATTR_NETWORK_TRANSPORT = 'network.transport' as const;
+export const ATTR_NETWORK_PROTOCOL_NAME = 'network.protocol.name' as const;
+export const ATTR_NETWORK_PROTOCOL_VERSION = 'network.protocol.version' as const;
+export const ATTR_CLIENT_ADDRESS = 'client.address' as const;
+export const ATTR_CLIENT_PORT = 'client.port' as const;
+export const NETWORK_TRANSPORT_VALUE_PIPE = 'pipe' as const;
+export const NETWORK_TRANSPORT_VALUE_TCP = 'tcp' as const;
+
+/*
+ * Attributes that are NOT in the semantic conventions. They are namespaced and
+ * listed as non-standard in README.
+ */
+/** Non-standard: `clientInfo.name` sent at initialize (proposed in the MCP observability RFC). */
+export const ATTR_MCP_CLIENT_NAME = 'mcp.client.name' as const;
+/** Non-standard: `clientInfo.version` sent at initialize. */
+export const ATTR_MCP_CLIENT_VERSION = 'mcp.client.version' as const;
+
+/** Server-side JSON-RPC codes that are the caller's fault: recorded, but not errors (genai PR #404). */
+export const CALLER_FAULT_CODES: ReadonlySet<number> = new Set([-32700, -32600, -32601, -32602, -32002]);
+
+/** `error.type` values mcp-otel sets when no response was sent. */
+export const ERROR_TYPE_TOOL_ERROR = 'tool_error' as const;
+export const ERROR_TYPE_CANCELLED = 'cancelled' as const;
+export const ERROR_TYPE_CONNECTION_CLOSED = 'connection_closed' as const;
+export const ERROR_TYPE_SEND_FAILED = 'send_failed' as const;

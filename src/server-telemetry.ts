@@ -1,0 +1,308 @@
+import { diag as globalDiag, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import type { Attributes, Context, DiagLogger, Span, Tracer } from '@opentelemetry/api';
+import { captureHeaders, captureRequestContent, captureToolResult } from './capture';
+import type { ResolvedConfig } from './config';
+import { ConnectionState } from './connection';
+import type { PendingRequest } from './connection';
+import { classifyResponse } from './errors';
+import type { JsonRpcId, JsonRpcRequestLike, JsonRpcResponseLike, MessageExtraLike, ServerLike, TransportLike } from './internal-types';
+import type { McpMetrics } from './metrics';
+import { parentFromMeta } from './propagation';
+import {
+  ATTR_CLIENT_ADDRESS,
+  ATTR_CLIENT_PORT,
+  ATTR_ERROR_TYPE,
+  ATTR_GEN_AI_OPERATION_NAME,
+  ATTR_GEN_AI_PROMPT_NAME,
+  ATTR_GEN_AI_TOOL_CALL_RESULT,
+  ATTR_GEN_AI_TOOL_NAME,
+  ATTR_JSONRPC_REQUEST_ID,
+  ATTR_MCP_METHOD_NAME,
+  ATTR_MCP_PROTOCOL_VERSION,
+  ATTR_MCP_RESOURCE_URI,
+  ATTR_RPC_RESPONSE_STATUS_CODE,
+  ERROR_TYPE_CANCELLED,
+  ERROR_TYPE_SEND_FAILED,
+  GEN_AI_OPERATION_NAME_VALUE_EXECUTE_TOOL,
+} from './semconv';
+import type { McpRequestInfo, McpResponseInfo } from './types';
+
+/** Where telemetry gets its current tracer, instruments and configuration (they change on provider/config updates). */
+export interface TelemetrySource {
+  readonly tracer: Tracer;
+  readonly metrics: McpMetrics;
+  readonly config: ResolvedConfig;
+  readonly diag: DiagLogger;
+  isEnabled(): boolean;
+}
+
+const ATTR_RPC_STATUS_CODE = 'rpc.status_code';
+type Outcome = McpResponseInfo['outcome'];
+
+/** Per-message target: what the span name and the low-cardinality attributes carry. */
+function describeTarget(method: string, params: Record<string, unknown> | undefined, spanAttrs: Attributes, metricAttrs: Attributes, uriInName: boolean): string {
+  const name = params?.name;
+  switch (method) {
+    case 'tools/call':
+      spanAttrs[ATTR_GEN_AI_OPERATION_NAME] = metricAttrs[ATTR_GEN_AI_OPERATION_NAME] = GEN_AI_OPERATION_NAME_VALUE_EXECUTE_TOOL;
+      if (typeof name === 'string') {
+        spanAttrs[ATTR_GEN_AI_TOOL_NAME] = metricAttrs[ATTR_GEN_AI_TOOL_NAME] = name;
+        return `${method} ${name}`;
+      }
+      return method;
+    case 'prompts/get':
+      if (typeof name === 'string') {
+        spanAttrs[ATTR_GEN_AI_PROMPT_NAME] = metricAttrs[ATTR_GEN_AI_PROMPT_NAME] = name;
+        return `${method} ${name}`;
+      }
+      return method;
+    case 'resources/read':
+    case 'resources/subscribe':
+    case 'resources/unsubscribe': {
+      const uri = params?.uri;
+      if (typeof uri !== 'string') return method;
+      spanAttrs[ATTR_MCP_RESOURCE_URI] = uri;
+      return uriInName ? `${method} ${uri}` : method;
+    }
+    default:
+      return method;
+  }
+}
+
+/**
+ * Turns the MCP messages a server receives and sends into spans and metric
+ * points. Knows nothing about how the SDK is hooked: adapters call it.
+ * Every public method is called from patched SDK code and must not throw
+ * (the adapter also guards each call).
+ */
+export class ServerTelemetry {
+  constructor(private readonly source: TelemetrySource) {}
+
+  newConnection(server: ServerLike, transport: TransportLike): ConnectionState {
+    return new ConnectionState(server, transport);
+  }
+
+  /** Starts the span of an incoming request; returns the context to run the SDK's dispatch in. */
+  startRequest(state: ConnectionState, request: JsonRpcRequestLike, extra: MessageExtraLike | undefined): Context | undefined {
+    const { config, tracer } = this.source;
+    const method = request.method;
+    if (typeof method !== 'string' || config.ignoreMethods.has(method)) return undefined;
+    const id = request.id;
+    if (typeof id !== 'string' && typeof id !== 'number') return undefined;
+    const params = isObject(request.params) ? request.params : undefined;
+
+    if (method === 'initialize' && params && isObject(params.clientInfo)) state.setClientInfo(params.clientInfo);
+    const headers = extra?.requestInfo?.headers;
+    const headerVersion = headers?.['mcp-protocol-version'];
+    state.refresh(headers !== undefined, typeof headerVersion === 'string' ? headerVersion : undefined);
+
+    const info = config.needsRequestInfo ? requestInfo(method, id, params, state) : undefined;
+    if (info && config.user.ignoreRequestHook && this.safe(() => config.user.ignoreRequestHook!(info), 'ignoreRequestHook') === true) {
+      return undefined;
+    }
+
+    const spanAttrs: Attributes = { ...state.spanAttributes, [ATTR_MCP_METHOD_NAME]: method, [ATTR_JSONRPC_REQUEST_ID]: String(id) };
+    const metricAttrs: Attributes = { ...state.metricAttributes, [ATTR_MCP_METHOD_NAME]: method };
+    const name = describeTarget(method, params, spanAttrs, metricAttrs, config.resourceUriInSpanName);
+    this.addRequestDetails(state, method, params, headers, spanAttrs);
+
+    const { parent, links } = parentFromMeta(params);
+    const span = tracer.startSpan(name, { kind: SpanKind.SERVER, attributes: spanAttrs, links }, parent);
+    if (info && config.user.requestHook) this.safe(() => config.user.requestHook!(span, info), 'requestHook');
+
+    const pending: PendingRequest = { span, method, id, startTime: performance.now(), metricAttributes: metricAttrs, params };
+    const older = state.pending.get(id);
+    if (older !== undefined) pending.older = older;
+    state.pending.set(id, pending);
+    return trace.setSpan(parent, span);
+  }
+
+  /** Ends the span of the request a response answers. Called with the transport's `send` result. */
+  responseSent(state: ConnectionState, message: JsonRpcResponseLike, sent: unknown): void {
+    const id = message.id;
+    if (id === undefined || id === null) return;
+    const pending = this.take(state, id);
+    if (pending === undefined) return;
+    const { span } = pending;
+    const classification = classifyResponse(pending.method, message);
+    if (pending.method === 'initialize' && isObject(message.result)) {
+      state.setProtocolVersion(message.result.protocolVersion);
+      const version = state.protocolVersion;
+      if (version !== undefined) {
+        span.setAttribute(ATTR_MCP_PROTOCOL_VERSION, version);
+        pending.metricAttributes[ATTR_MCP_PROTOCOL_VERSION] = version;
+      }
+    }
+    if (classification.statusCode !== undefined) this.setStatusCode(span, pending.metricAttributes, classification.statusCode);
+    if (classification.errorType !== undefined) {
+      span.setAttribute(ATTR_ERROR_TYPE, classification.errorType);
+      pending.metricAttributes[ATTR_ERROR_TYPE] = classification.errorType;
+      span.setStatus({ code: SpanStatusCode.ERROR, message: classification.message });
+    }
+    const config = this.source.config;
+    if (config.captureToolResults && pending.method === 'tools/call' && message.result !== undefined && span.isRecording()) {
+      const text = this.safe(() => captureToolResult(config, message.result), 'captureToolResults');
+      if (text !== undefined) span.setAttribute(ATTR_GEN_AI_TOOL_CALL_RESULT, text);
+    }
+    const outcome: Outcome = message.error !== undefined ? 'error' : 'result';
+    if (sent !== null && typeof sent === 'object' && typeof (sent as Promise<void>).then === 'function') {
+      (sent as Promise<void>).then(
+        () => this.finish(state, pending, outcome, message),
+        (err: unknown) => this.fail(state, pending, ERROR_TYPE_SEND_FAILED, err, message),
+      );
+    } else {
+      this.finish(state, pending, outcome, message);
+    }
+  }
+
+  /** The transport threw synchronously while sending a response. */
+  sendThrew(state: ConnectionState, message: JsonRpcResponseLike, err: unknown): void {
+    const id = message.id;
+    if (id === undefined || id === null) return;
+    const pending = this.take(state, id);
+    if (pending) this.fail(state, pending, ERROR_TYPE_SEND_FAILED, err, message);
+  }
+
+  /** Ends a request that will never get a response (`cancelled`, `connection_closed`). */
+  abandon(state: ConnectionState, id: JsonRpcId, errorType: string): void {
+    const pending = this.take(state, id);
+    if (pending) this.fail(state, pending, errorType, undefined, undefined);
+  }
+
+  /** Ends every request still open on a connection that is going away. */
+  abandonAll(state: ConnectionState, errorType: string): void {
+    for (const id of [...state.pending.keys()]) {
+      while (state.pending.has(id)) this.abandon(state, id, errorType);
+    }
+  }
+
+  /**
+   * Starts the span of an incoming notification. Notifications get no response,
+   * so the caller ends the span when dispatch returns (`endNotification`).
+   */
+  startNotification(state: ConnectionState, notification: JsonRpcRequestLike, extra: MessageExtraLike | undefined): { span: Span; context: Context; start: number; metricAttributes: Attributes } | undefined {
+    const { config, tracer } = this.source;
+    const method = notification.method;
+    if (typeof method !== 'string' || config.ignoreMethods.has(method)) return undefined;
+    const params = isObject(notification.params) ? notification.params : undefined;
+    const headers = extra?.requestInfo?.headers;
+    state.refresh(headers !== undefined, undefined);
+    const info = config.needsRequestInfo ? requestInfo(method, undefined, params, state) : undefined;
+    if (info && config.user.ignoreRequestHook && this.safe(() => config.user.ignoreRequestHook!(info), 'ignoreRequestHook') === true) {
+      return undefined;
+    }
+    const spanAttrs: Attributes = { ...state.spanAttributes, [ATTR_MCP_METHOD_NAME]: method };
+    const metricAttrs: Attributes = { ...state.metricAttributes, [ATTR_MCP_METHOD_NAME]: method };
+    if (method === 'notifications/resources/updated' && typeof params?.uri === 'string') spanAttrs[ATTR_MCP_RESOURCE_URI] = params.uri;
+    const { parent, links } = parentFromMeta(params);
+    const span = tracer.startSpan(method, { kind: SpanKind.SERVER, attributes: spanAttrs, links }, parent);
+    if (info && config.user.requestHook) this.safe(() => config.user.requestHook!(span, info), 'requestHook');
+    if (method === 'notifications/cancelled' && params) {
+      const target = params.requestId;
+      if (typeof target === 'string' || typeof target === 'number') this.abandon(state, target, ERROR_TYPE_CANCELLED);
+    }
+    return { span, context: trace.setSpan(parent, span), start: performance.now(), metricAttributes: metricAttrs };
+  }
+
+  endNotification(state: ConnectionState, method: string, started: { span: Span; start: number; metricAttributes: Attributes }): void {
+    const hook = this.source.config.user.responseHook;
+    if (hook) {
+      const info: McpResponseInfo = { method, sessionId: state.sessionId, outcome: 'result' };
+      this.safe(() => hook(started.span, info), 'responseHook');
+    }
+    started.span.end();
+    this.source.metrics.recordOperation((performance.now() - started.start) / 1000, started.metricAttributes);
+  }
+
+  private addRequestDetails(
+    state: ConnectionState,
+    method: string,
+    params: Record<string, unknown> | undefined,
+    headers: Record<string, string | string[] | undefined> | undefined,
+    spanAttrs: Attributes,
+  ): void {
+    const config = this.source.config;
+    if (config.captureClientAddress) {
+      const peer = state.httpPeer;
+      if (peer?.address) {
+        spanAttrs[ATTR_CLIENT_ADDRESS] = peer.address;
+        if (peer.port !== undefined) spanAttrs[ATTR_CLIENT_PORT] = peer.port;
+      }
+    }
+    if (config.captureToolArguments || config.capturePromptArguments) {
+      this.safe(() => captureRequestContent(config, method, params, spanAttrs), 'content capture');
+    }
+    if (headers && config.captureRequestHeaders.length > 0) {
+      this.safe(() => captureHeaders(config, method, headers, spanAttrs), 'header capture');
+    }
+  }
+
+  private setStatusCode(span: Span, metricAttrs: Attributes, code: string): void {
+    const which = this.source.config.statusCodeAttribute;
+    if (which !== 'rpc.status_code') {
+      span.setAttribute(ATTR_RPC_RESPONSE_STATUS_CODE, code);
+      metricAttrs[ATTR_RPC_RESPONSE_STATUS_CODE] = code;
+    }
+    if (which !== 'rpc.response.status_code') {
+      span.setAttribute(ATTR_RPC_STATUS_CODE, code);
+      metricAttrs[ATTR_RPC_STATUS_CODE] = code;
+    }
+  }
+
+  private take(state: ConnectionState, id: JsonRpcId): PendingRequest | undefined {
+    const pending = state.pending.get(id);
+    if (pending === undefined) return undefined;
+    // With duplicate ids the oldest request is answered first.
+    let previous: PendingRequest | undefined;
+    let oldest = pending;
+    while (oldest.older !== undefined) {
+      previous = oldest;
+      oldest = oldest.older;
+    }
+    if (previous) previous.older = undefined;
+    else state.pending.delete(id);
+    return oldest;
+  }
+
+  private fail(state: ConnectionState, pending: PendingRequest, errorType: string, err: unknown, message: JsonRpcResponseLike | undefined): void {
+    pending.span.setAttribute(ATTR_ERROR_TYPE, errorType);
+    pending.metricAttributes[ATTR_ERROR_TYPE] = errorType;
+    const description = err instanceof Error ? err.message : errorType;
+    pending.span.setStatus({ code: SpanStatusCode.ERROR, message: description });
+    this.finish(state, pending, errorType as Outcome, message);
+  }
+
+  private finish(state: ConnectionState, pending: PendingRequest, outcome: Outcome, message: JsonRpcResponseLike | undefined): void {
+    const hook = this.source.config.user.responseHook;
+    if (hook) {
+      const info: McpResponseInfo = { ...requestInfo(pending.method, pending.id, pending.params, state), outcome };
+      if (message?.result !== undefined) info.result = message.result;
+      if (message?.error) info.error = { code: Number(message.error.code), message: String(message.error.message) };
+      this.safe(() => hook(pending.span, info), 'responseHook');
+    }
+    pending.span.end();
+    this.source.metrics.recordOperation((performance.now() - pending.startTime) / 1000, pending.metricAttributes);
+  }
+
+  /** Runs user or optional code; a throw is logged and turned into `undefined`. */
+  private safe<T>(fn: () => T, what: string): T | undefined {
+    try {
+      return fn();
+    } catch (err) {
+      (this.source.diag ?? globalDiag).error(`mcp-otel: ${what} threw; continuing without it`, err);
+      return undefined;
+    }
+  }
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+function requestInfo(method: string, id: JsonRpcId | undefined, params: Record<string, unknown> | undefined, state: ConnectionState): McpRequestInfo {
+  const info: McpRequestInfo = { method };
+  if (id !== undefined) info.id = id;
+  if (params !== undefined) info.params = params;
+  if (state.sessionId !== undefined) info.sessionId = state.sessionId;
+  return info;
+}
