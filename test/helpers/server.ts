@@ -1,0 +1,67 @@
+/* A real McpServer exercising every method the SDK serves, and ways to connect a real Client to it. */
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
+import { completable } from '@modelcontextprotocol/sdk/server/completable.js';
+import { McpServer, ResourceTemplate } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { z } from 'zod';
+
+export interface TestServerOptions {
+  /** Resolves the `slow` tool; without it `slow` waits until aborted. */
+  release?: Promise<void>;
+}
+
+export function createTestServer(options: TestServerOptions = {}): McpServer {
+  const server = new McpServer({ name: 'test-server', version: '1.0.0' }, { capabilities: { logging: {} } });
+  server.registerTool('echo', { inputSchema: { text: z.string() } }, async ({ text }) => ({ content: [{ type: 'text', text }] }));
+  server.registerTool('add', { inputSchema: { a: z.number(), b: z.number() } }, async ({ a, b }) => ({
+    content: [{ type: 'text', text: String(a + b) }],
+  }));
+  server.registerTool('throws', {}, async () => {
+    throw new Error('tool exploded');
+  });
+  server.registerTool('soft-fail', {}, async () => ({ isError: true, content: [{ type: 'text', text: 'nope' }] }));
+  server.registerTool('slow', {}, async (_args, extra) => {
+    await new Promise<void>((resolve) => {
+      extra.signal.addEventListener('abort', () => resolve());
+      options.release?.then(resolve);
+    });
+    return { content: [{ type: 'text', text: 'done' }] };
+  });
+  server.registerResource('readme', 'file:///readme.md', { mimeType: 'text/markdown' }, async (uri) => ({
+    contents: [{ uri: uri.href, text: '# readme' }],
+  }));
+  server.registerResource('user', new ResourceTemplate('users://{id}', { list: undefined }), {}, async (uri, { id }) => ({
+    contents: [{ uri: uri.href, text: `user ${String(id)}` }],
+  }));
+  server.registerPrompt(
+    'greet',
+    { argsSchema: { name: completable(z.string(), (value) => ['alice', 'bob'].filter((n) => n.startsWith(value))) } },
+    ({ name }) => ({ messages: [{ role: 'user', content: { type: 'text', text: `Hello ${name}` } }] }),
+  );
+  return server;
+}
+
+export interface Connected {
+  server: McpServer;
+  client: Client;
+  close(): Promise<void>;
+}
+
+/** A real Client connected to a real McpServer over the in-memory transport. */
+export async function connectInMemory(
+  server: McpServer = createTestServer(),
+  clientInfo = { name: 'test-client', version: '2.0.0' },
+): Promise<Connected> {
+  const [clientTransport, serverTransport] = InMemoryTransport.createLinkedPair();
+  await server.connect(serverTransport);
+  const client = new Client(clientInfo);
+  await client.connect(clientTransport);
+  return {
+    server,
+    client,
+    close: async () => {
+      await client.close();
+      await server.close();
+    },
+  };
+}

@@ -1,0 +1,80 @@
+/*
+ * In-process OpenTelemetry for tests: real SDK providers registered globally
+ * (the instrumentation never gets setTracerProvider/setMeterProvider), an
+ * in-memory span exporter, and a metric reader collected on demand.
+ */
+import { metrics } from '@opentelemetry/api';
+import type { Attributes } from '@opentelemetry/api';
+import { AggregationTemporality, MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics';
+import type { DataPoint, Histogram, MetricData } from '@opentelemetry/sdk-metrics';
+import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
+import { McpInstrumentation } from '../../dist/cjs/index.js';
+import type { McpInstrumentationConfig } from '../../dist/cjs/index.js';
+
+class TestMetricReader extends MetricReader {
+  constructor() {
+    super({ aggregationTemporalitySelector: () => AggregationTemporality.CUMULATIVE });
+  }
+  protected async onForceFlush(): Promise<void> {}
+  protected async onShutdown(): Promise<void> {}
+}
+
+export const spanExporter = new InMemorySpanExporter();
+const tracerProvider = new NodeTracerProvider({ spanProcessors: [new SimpleSpanProcessor(spanExporter)] });
+tracerProvider.register();
+const metricReader = new TestMetricReader();
+metrics.setGlobalMeterProvider(new MeterProvider({ readers: [metricReader] }));
+
+let instrumentation: McpInstrumentation | undefined;
+
+/** Creates (once per test file) the instrumentation and patches the ESM SDK classes the tests import. */
+export async function instrument(config: McpInstrumentationConfig = {}): Promise<McpInstrumentation> {
+  if (!instrumentation) {
+    instrumentation = new McpInstrumentation(config);
+    instrumentation.instrument(await import('@modelcontextprotocol/sdk/server/index.js'));
+    instrumentation.instrument(await import('@modelcontextprotocol/sdk/server/streamableHttp.js'));
+    instrumentation.instrument(await import('@modelcontextprotocol/sdk/server/sse.js'));
+  } else {
+    instrumentation.setConfig(config);
+  }
+  return instrumentation;
+}
+
+export function resetTelemetry(): void {
+  spanExporter.reset();
+}
+
+/** Finished spans, waiting briefly for spans that end when a send promise settles. */
+export async function finishedSpans(atLeast = 0, timeoutMs = 2000): Promise<ReadableSpan[]> {
+  const deadline = Date.now() + timeoutMs;
+  await new Promise((r) => setImmediate(r));
+  while (spanExporter.getFinishedSpans().length < atLeast && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  return spanExporter.getFinishedSpans();
+}
+
+export function spanNamed(spans: ReadableSpan[], name: string): ReadableSpan {
+  const found = spans.filter((s) => s.name === name);
+  if (found.length !== 1) throw new Error(`expected one span "${name}", got ${found.length}: ${spans.map((s) => s.name).join(', ')}`);
+  return found[0];
+}
+
+export async function collectMetrics(): Promise<MetricData[]> {
+  const { resourceMetrics, errors } = await metricReader.collect();
+  if (errors.length) throw errors[0];
+  return resourceMetrics.scopeMetrics.flatMap((s) => s.metrics);
+}
+
+export async function histogramPoints(name: string): Promise<Array<DataPoint<Histogram>>> {
+  const metric = (await collectMetrics()).find((m) => m.descriptor.name === name);
+  return (metric?.dataPoints ?? []) as Array<DataPoint<Histogram>>;
+}
+
+/** The histogram point whose attributes equal `attributes` exactly. */
+export async function histogramPoint(name: string, attributes: Attributes): Promise<DataPoint<Histogram> | undefined> {
+  const key = JSON.stringify(Object.entries(attributes).sort());
+  return (await histogramPoints(name)).find((p) => JSON.stringify(Object.entries(p.attributes).sort()) === key);
+}
