@@ -6,7 +6,7 @@ import { resolveConfig } from './config';
 import type { ResolvedConfig } from './config';
 import { McpMetrics } from './metrics';
 import { hookCommonJs, moduleDefinitions, patchLoadedCommonJs } from './sdk/module-hooks';
-import { patchHttpTransportClass, patchServerClass, unpatchHttpTransportClass, unpatchServerClass } from './sdk/v1';
+import { patchHttpTransportClass, patchServerClass, unpatchClass } from './sdk/v1';
 import { ServerTelemetry } from './server-telemetry';
 import type { TelemetrySource } from './server-telemetry';
 import type { McpInstrumentationConfig } from './types';
@@ -70,10 +70,7 @@ export class McpInstrumentation extends InstrumentationBase<McpInstrumentationCo
 
   override disable(): void {
     super.disable();
-    for (const [cls, kind] of this._classes ?? []) {
-      if (kind === 'server') unpatchServerClass(cls);
-      else unpatchHttpTransportClass(cls);
-    }
+    for (const cls of this._classes?.keys() ?? []) unpatchClass(cls, this._owner(cls));
   }
 
   /**
@@ -144,9 +141,7 @@ export class McpInstrumentation extends InstrumentationBase<McpInstrumentationCo
     const mod = exports as Record<string, unknown>;
     for (const name of ['Server', 'StreamableHTTPServerTransport', 'SSEServerTransport']) {
       const cls = mod[name];
-      if (typeof cls !== 'function') continue;
-      if (name === 'Server') unpatchServerClass(cls);
-      else unpatchHttpTransportClass(cls);
+      if (typeof cls === 'function') unpatchClass(cls, this._owner(cls));
     }
   }
 
@@ -156,15 +151,24 @@ export class McpInstrumentation extends InstrumentationBase<McpInstrumentationCo
     return this.isEnabled() ? this._patchClass(cls, kind) : false;
   }
 
+  /** The object a patch of `cls` is owned by: the telemetry for servers, this instrumentation for transports. */
+  private _owner(cls: unknown): object {
+    return this._classes.get(cls as object) === 'server' ? this._serverTelemetry() : this;
+  }
+
+  private _serverTelemetry(): ServerTelemetry {
+    this._telemetry ??= new ServerTelemetry(this);
+    return this._telemetry;
+  }
+
   private _patchClass(cls: unknown, kind: ClassKind): boolean {
     switch (kind) {
       case 'server':
-        this._telemetry ??= new ServerTelemetry(this);
-        return patchServerClass(cls, this._telemetry, this._diag);
+        return patchServerClass(cls, this._serverTelemetry(), this._diag);
       case 'streamable-http':
-        return patchHttpTransportClass(cls, 'handleRequest');
+        return patchHttpTransportClass(cls, 'handleRequest', this);
       case 'sse':
-        return patchHttpTransportClass(cls, 'handlePostMessage');
+        return patchHttpTransportClass(cls, 'handlePostMessage', this);
     }
   }
 }

@@ -77,17 +77,25 @@ export function register(options: RegisterOptions = {}): RegisterHandle {
   let sdk: NodeSDK | undefined;
   try {
     const extra = options.sdk ?? {};
-    sdk = new NodeSDK({
-      ...extra,
-      instrumentations: [
-        instrumentation,
-        ...(options.http === false ? [] : [new HttpInstrumentation()]),
-        ...(extra.instrumentations ?? []),
-      ],
-    });
-    // NodeSDK installs a console logger for OTEL_LOG_LEVEL whose info/debug go to stdout.
+    // NodeSDK's constructor installs a DiagConsoleLogger for OTEL_LOG_LEVEL, whose info and
+    // debug go to stdout (the stdio protocol channel), and logs through it at once. So the
+    // stderr logger goes in first and the constructor does not see OTEL_LOG_LEVEL.
     const level = envLogLevel();
     if (level !== undefined) diag.setLogger(stderrDiagLogger, { logLevel: level, suppressOverrideMessage: true });
+    const logLevelVar = process.env.OTEL_LOG_LEVEL;
+    if (level !== undefined) delete process.env.OTEL_LOG_LEVEL;
+    try {
+      sdk = new NodeSDK({
+        ...extra,
+        instrumentations: [
+          instrumentation,
+          ...(options.http === false ? [] : [new HttpInstrumentation()]),
+          ...(extra.instrumentations ?? []),
+        ],
+      });
+    } finally {
+      if (level !== undefined) process.env.OTEL_LOG_LEVEL = logLevelVar;
+    }
     sdk.start();
   } catch (err) {
     diag.error('mcp-otel: could not start the OpenTelemetry SDK; the server runs uninstrumented', err);

@@ -26,13 +26,15 @@ const SEND_WRAPPED = Symbol.for('mcp-otel.send-wrapped');
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Fn = (this: any, ...args: any[]) => unknown;
 interface PatchRecord {
+  /** Who patched: only the owner may unpatch (a second instrumentation must not undo the first). */
+  owner: object;
   restore(): void;
 }
 type Patchable = Record<string | symbol, unknown> & { [PATCHED]?: PatchRecord };
 type TransportWithState = TransportLike & { [CONNECTION]?: ConnectionState; [SEND_WRAPPED]?: true };
 
 /** Replaces methods on a prototype with wrappers; `restore` puts back exactly what was there (own or inherited). */
-function wrapMethods(proto: Patchable, wrappers: Record<string, (original: Fn) => Fn>): PatchRecord {
+function wrapMethods(proto: Patchable, owner: object, wrappers: Record<string, (original: Fn) => Fn>): PatchRecord {
   const saved: Array<[string, PropertyDescriptor | undefined]> = [];
   for (const [name, makeWrapper] of Object.entries(wrappers)) {
     const original = proto[name];
@@ -41,6 +43,7 @@ function wrapMethods(proto: Patchable, wrappers: Record<string, (original: Fn) =
     Object.defineProperty(proto, name, { value: makeWrapper(original as Fn), writable: true, configurable: true, enumerable: false });
   }
   return {
+    owner,
     restore() {
       for (const [name, descriptor] of saved) {
         if (descriptor) Object.defineProperty(proto, name, descriptor);
@@ -107,7 +110,7 @@ export function patchServerClass(Server: unknown, telemetry: ServerTelemetry, di
     diag.warn('mcp-otel: this @modelcontextprotocol/sdk Server has no _onrequest/_onnotification; not instrumenting it');
     return false;
   }
-  const record = wrapMethods(proto, {
+  const record = wrapMethods(proto, telemetry, {
     _onrequest: (original) =>
       function _onrequest(this: ServerLike, request: JsonRpcRequestLike, extra?: MessageExtraLike) {
         let ctx: Context | undefined;
@@ -151,10 +154,11 @@ export function patchServerClass(Server: unknown, telemetry: ServerTelemetry, di
   return true;
 }
 
-export function unpatchServerClass(Server: unknown): void {
-  const proto = (Server as { prototype?: Patchable } | undefined)?.prototype;
+/** Undoes `patchServerClass` or `patchHttpTransportClass` if `owner` made that patch. */
+export function unpatchClass(cls: unknown, owner: object): void {
+  const proto = (cls as { prototype?: Patchable } | undefined)?.prototype;
   const record = proto?.[PATCHED];
-  if (!proto || !record) return;
+  if (!proto || !record || record.owner !== owner) return;
   record.restore();
   delete proto[PATCHED];
 }
@@ -175,11 +179,9 @@ function httpPeerWrapper(original: Fn): Fn {
 }
 
 /** Patches a v1 HTTP transport class (`StreamableHTTPServerTransport` or `SSEServerTransport`). */
-export function patchHttpTransportClass(Transport: unknown, method: 'handleRequest' | 'handlePostMessage'): boolean {
+export function patchHttpTransportClass(Transport: unknown, method: 'handleRequest' | 'handlePostMessage', owner: object): boolean {
   const proto = (Transport as { prototype?: Patchable } | undefined)?.prototype;
   if (!proto || proto[PATCHED] || typeof proto[method] !== 'function') return false;
-  proto[PATCHED] = wrapMethods(proto, { [method]: httpPeerWrapper });
+  proto[PATCHED] = wrapMethods(proto, owner, { [method]: httpPeerWrapper });
   return true;
 }
-
-export const unpatchHttpTransportClass = unpatchServerClass;

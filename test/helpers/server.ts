@@ -20,7 +20,7 @@ export function createTestServer(options: TestServerOptions = {}): McpServer {
     throw new Error('tool exploded');
   });
   server.registerTool('soft-fail', {}, async () => ({ isError: true, content: [{ type: 'text', text: 'nope' }] }));
-  server.registerTool('slow', {}, async (_args, extra) => {
+  server.registerTool('slow', {}, async (extra) => {
     await new Promise<void>((resolve) => {
       extra.signal.addEventListener('abort', () => resolve());
       options.release?.then(resolve);
@@ -51,10 +51,11 @@ export interface Connected {
 export async function connectInMemory(
   server: McpServer = createTestServer(),
   clientInfo = { name: 'test-client', version: '2.0.0' },
+  clientOptions: ConstructorParameters<typeof Client>[1] = { capabilities: { roots: { listChanged: true } } },
 ): Promise<Connected> {
   const [clientTransport, serverTransport] = InMemoryTransport.createLinkedPair();
   await server.connect(serverTransport);
-  const client = new Client(clientInfo);
+  const client = new Client(clientInfo, clientOptions);
   await client.connect(clientTransport);
   return {
     server,
