@@ -1,0 +1,62 @@
+import { describe, expect, it } from 'vitest';
+import { resolveConfig } from '../dist/cjs/config.js';
+import { classifyResponse, cleanErrorMessage } from '../dist/cjs/errors.js';
+import { PACKAGE_NAME, PACKAGE_VERSION } from '../dist/cjs/version.js';
+import pkg from '../package.json';
+
+describe('version', () => {
+  it('matches package.json', () => {
+    expect([PACKAGE_NAME, PACKAGE_VERSION]).toEqual([pkg.name, pkg.version]);
+  });
+});
+
+describe('classifyResponse', () => {
+  it.each([-32700, -32600, -32601, -32602, -32002])('%i is a caller fault: code, no error.type', (code) => {
+    expect(classifyResponse('tools/list', { error: { code, message: 'x' } })).toEqual({ statusCode: String(code) });
+  });
+  it.each([-32603, -32000, -32001, -32042, 1234])('%i is a server error', (code) => {
+    expect(classifyResponse('tools/list', { error: { code, message: `MCP error ${code}: broke` } })).toEqual({
+      statusCode: String(code),
+      errorType: String(code),
+      message: 'broke',
+    });
+  });
+  it('an error without a numeric code is _OTHER', () => {
+    expect(classifyResponse('x', { error: { code: 'weird', message: 'm' } })).toEqual({ statusCode: undefined, errorType: '_OTHER', message: 'm' });
+  });
+  it('isError only counts on tools/call', () => {
+    expect(classifyResponse('tools/call', { result: { isError: true } })).toEqual({ errorType: 'tool_error' });
+    expect(classifyResponse('prompts/get', { result: { isError: true } })).toEqual({});
+    expect(classifyResponse('tools/call', { result: { isError: 'true' } })).toEqual({});
+  });
+  it('caps and strips messages', () => {
+    expect(cleanErrorMessage(`MCP error -32603: ${'a'.repeat(1000)}`)).toHaveLength(512);
+    expect(cleanErrorMessage('')).toBeUndefined();
+    expect(cleanErrorMessage(42)).toBeUndefined();
+  });
+});
+
+describe('resolveConfig', () => {
+  const warnings: string[] = [];
+  const warn = (m: string) => warnings.push(m);
+  it('defaults to capturing nothing', () => {
+    const c = resolveConfig({}, {}, warn);
+    expect([c.captureToolArguments, c.captureToolResults, c.capturePromptArguments, c.captureClientAddress]).toEqual([false, false, false, false]);
+    expect(c.captureRequestHeaders).toEqual([]);
+    expect(c.statusCodeAttribute).toBe('rpc.response.status_code');
+  });
+  it('environment overrides code, and bad values warn and fall back', () => {
+    const c = resolveConfig(
+      { captureToolResults: true },
+      { OTEL_INSTRUMENTATION_MCP_CAPTURE_TOOL_RESULTS: 'false', OTEL_INSTRUMENTATION_MCP_CAPTURE_CLIENT_ADDRESS: 'maybe' },
+      warn,
+    );
+    expect(c.captureToolResults).toBe(false);
+    expect(c.captureClientAddress).toBe(false);
+    expect(warnings.some((w) => w.includes('maybe'))).toBe(true);
+  });
+  it('never allows credential headers', () => {
+    const c = resolveConfig({}, { OTEL_INSTRUMENTATION_MCP_CAPTURE_REQUEST_HEADERS: 'User-Agent, Authorization,cookie,x-tenant' }, warn);
+    expect(c.captureRequestHeaders).toEqual(['user-agent', 'x-tenant']);
+  });
+});
