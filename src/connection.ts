@@ -1,3 +1,4 @@
+import { context, createContextKey } from '@opentelemetry/api';
 import type { Attributes, Span } from '@opentelemetry/api';
 import type { HttpPeer, JsonRpcId, ServerLike, TransportLike } from './internal-types';
 import {
@@ -27,6 +28,13 @@ export interface PendingRequest {
 
 /** Symbol under which the HTTP transport patches stash peer details on a transport. */
 export const HTTP_PEER = Symbol.for('mcp-otel.http-peer');
+/** Context key under which the HTTP transport patches put the peer of the request being handled. */
+export const HTTP_REQUEST_KEY = createContextKey('mcp-otel.http-request');
+
+/** The HTTP request whose handling is on the stack (per request, unlike the per-transport stash). */
+export function currentHttpRequest(): HttpPeer | undefined {
+  return context.active().getValue(HTTP_REQUEST_KEY) as HttpPeer | undefined;
+}
 
 type TransportKind = { transport?: string; protocol?: string };
 
@@ -80,7 +88,7 @@ export class ConnectionState {
       this._sessionId = sessionId;
       changed = true;
     }
-    const peer = (this.transport as { [HTTP_PEER]?: HttpPeer })[HTTP_PEER];
+    const peer = this.httpPeer;
     if (peer?.version !== undefined && peer.version !== this._httpVersion) {
       this._httpVersion = peer.version;
       changed = true;
@@ -96,8 +104,9 @@ export class ConnectionState {
     return this._sessionId;
   }
 
+  /** The peer of the HTTP request carrying the current message; the transport's last one without a context manager. */
   get httpPeer(): HttpPeer | undefined {
-    return (this.transport as { [HTTP_PEER]?: HttpPeer })[HTTP_PEER];
+    return currentHttpRequest() ?? (this.transport as { [HTTP_PEER]?: HttpPeer })[HTTP_PEER];
   }
 
   setClientInfo(info: { name?: unknown; version?: unknown }): void {

@@ -41,4 +41,6 @@ export interface HttpPeer {
   version?: string;
   address?: string;
   port?: number;
+  /** Node `IncomingMessage.headers` of the HTTP request (only on the per-request context value). */
+  headers?: Record<string, string | string[] | undefined>;
 }

@@ -2,7 +2,7 @@ import { diag as globalDiag, SpanKind, SpanStatusCode, trace } from '@openteleme
 import type { Attributes, Context, DiagLogger, Span, Tracer } from '@opentelemetry/api';
 import { captureHeaders, captureRequestContent, captureToolResult } from './capture';
 import type { ResolvedConfig } from './config';
-import { ConnectionState } from './connection';
+import { ConnectionState, currentHttpRequest } from './connection';
 import type { PendingRequest } from './connection';
 import { classifyResponse } from './errors';
 import type { JsonRpcId, JsonRpcRequestLike, JsonRpcResponseLike, MessageExtraLike, ServerLike, TransportLike } from './internal-types';
@@ -185,14 +185,17 @@ export class ServerTelemetry {
     const method = notification.method;
     if (typeof method !== 'string' || config.ignoreMethods.has(method)) return undefined;
     const params = isObject(notification.params) ? notification.params : undefined;
-    const headers = extra?.requestInfo?.headers;
-    state.refresh(headers !== undefined, undefined);
+    // The SDK passes notifications no `extra`; over HTTP the request's headers come from the patched handleRequest.
+    const headers = extra?.requestInfo?.headers ?? currentHttpRequest()?.headers;
+    const headerVersion = headers?.['mcp-protocol-version'];
+    state.refresh(headers !== undefined, typeof headerVersion === 'string' ? headerVersion : undefined);
     const info = config.needsRequestInfo ? requestInfo(method, undefined, params, state) : undefined;
     if (info && config.user.ignoreRequestHook && this.safe(() => config.user.ignoreRequestHook!(info), 'ignoreRequestHook') === true) {
       return undefined;
     }
     const spanAttrs: Attributes = { ...state.spanAttributes, [ATTR_MCP_METHOD_NAME]: method };
     const metricAttrs: Attributes = { ...state.metricAttributes, [ATTR_MCP_METHOD_NAME]: method };
+    this.addRequestDetails(state, method, params, headers, spanAttrs);
     if (method === 'notifications/resources/updated' && typeof params?.uri === 'string') spanAttrs[ATTR_MCP_RESOURCE_URI] = params.uri;
     const { parent, links } = parentFromMeta(params);
     const span = tracer.startSpan(method, { kind: SpanKind.SERVER, attributes: spanAttrs, links }, parent);

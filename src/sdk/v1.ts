@@ -1,7 +1,8 @@
 import { context } from '@opentelemetry/api';
 import type { Context, DiagLogger } from '@opentelemetry/api';
 import type { ConnectionState } from '../connection';
-import { HTTP_PEER } from '../connection';
+import { HTTP_PEER, HTTP_REQUEST_KEY } from '../connection';
+import type { HttpPeer } from '../internal-types';
 import type { JsonRpcRequestLike, JsonRpcResponseLike, MessageExtraLike, ServerLike, TransportLike } from '../internal-types';
 import { ERROR_TYPE_CONNECTION_CLOSED } from '../semconv';
 import type { ServerTelemetry } from '../server-telemetry';
@@ -166,15 +167,22 @@ export function unpatchClass(cls: unknown, owner: object): void {
 /** Remembers the HTTP version and peer of the request being handled, for the messages it carries. */
 function httpPeerWrapper(original: Fn): Fn {
   return function handleHttp(this: Record<symbol, unknown>, req: unknown) {
+    let peer: HttpPeer | undefined;
     try {
-      const r = req as { httpVersion?: string; socket?: { remoteAddress?: string; remotePort?: number } } | undefined;
+      const r = req as
+        | { httpVersion?: string; socket?: { remoteAddress?: string; remotePort?: number }; headers?: HttpPeer['headers'] }
+        | undefined;
       if (r && typeof r === 'object') {
-        this[HTTP_PEER] = { version: r.httpVersion, address: r.socket?.remoteAddress, port: r.socket?.remotePort };
+        peer = { version: r.httpVersion, address: r.socket?.remoteAddress, port: r.socket?.remotePort };
+        this[HTTP_PEER] = peer;
+        // Per request: the messages this request carries are dispatched in its async context.
+        peer = { ...peer, headers: r.headers };
       }
     } catch {
       // a malformed request object is the SDK's to reject
     }
-    return original.apply(this, arguments as never);
+    if (peer === undefined) return original.apply(this, arguments as never);
+    return context.with(context.active().setValue(HTTP_REQUEST_KEY, peer), () => original.apply(this, arguments as never));
   };
 }
 
