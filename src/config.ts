@@ -1,4 +1,5 @@
-import type { McpInstrumentationConfig, McpStatusCodeAttribute } from './types';
+import { DEFAULT_TRACKING_SECRET } from './tracking-id';
+import type { ClientActivityStore, McpInstrumentationConfig, McpStatusCodeAttribute } from './types';
 
 /** Headers that are never recorded, whatever the configuration says. */
 const FORBIDDEN_HEADERS: ReadonlySet<string> = new Set(['authorization', 'proxy-authorization', 'cookie', 'set-cookie']);
@@ -8,6 +9,11 @@ export const ENV_CAPTURE_TOOL_RESULTS = 'OTEL_INSTRUMENTATION_MCP_CAPTURE_TOOL_R
 export const ENV_CAPTURE_PROMPT_ARGUMENTS = 'OTEL_INSTRUMENTATION_MCP_CAPTURE_PROMPT_ARGUMENTS';
 export const ENV_CAPTURE_REQUEST_HEADERS = 'OTEL_INSTRUMENTATION_MCP_CAPTURE_REQUEST_HEADERS';
 export const ENV_CAPTURE_CLIENT_ADDRESS = 'OTEL_INSTRUMENTATION_MCP_CAPTURE_CLIENT_ADDRESS';
+export const ENV_TRACKING_SECRET = 'OTEL_INSTRUMENTATION_MCP_TRACKING_SECRET';
+export const ENV_SESSION_IDLE_TIMEOUT = 'OTEL_INSTRUMENTATION_MCP_SESSION_IDLE_TIMEOUT';
+
+const DEFAULT_IDLE_TIMEOUT_MS = 30 * 60 * 1000;
+const DEFAULT_MAX_TRACKED_CLIENTS = 200;
 
 /** The configuration with defaults and environment overrides applied; read on the hot path. */
 export interface ResolvedConfig {
@@ -23,6 +29,15 @@ export interface ResolvedConfig {
   readonly statusCodeAttribute: McpStatusCodeAttribute;
   /** True when any hook needs an info object (so it is built only then). */
   readonly needsRequestInfo: boolean;
+  readonly trackingSecret: string;
+  readonly trackingIdFromAddress: boolean;
+  readonly trackingIdFromUserAgent: boolean;
+  readonly captureUserIdentity: boolean;
+  readonly maxTrackedClients: number;
+  /** Milliseconds; 0 = never. */
+  readonly sessionIdleTimeout: number;
+  readonly closeIdleSessions: boolean;
+  readonly activityStore: ClientActivityStore | undefined;
 }
 
 type Env = Record<string, string | undefined>;
@@ -52,7 +67,15 @@ function headerList(names: readonly string[] | undefined, warn: Warn): string[] 
  * Applies defaults, then environment variables, which override code so that
  * operators can switch capture on or off without a release.
  */
-export function resolveConfig(user: McpInstrumentationConfig, env: Env, warn: Warn): ResolvedConfig {
+function nonNegative(value: unknown, fallback: number, what: string, warn: Warn): number {
+  if (value === undefined || value === '') return fallback;
+  const n = Number(value);
+  if (Number.isFinite(n) && n >= 0) return Math.floor(n);
+  warn(`${what}=${String(value)} is not a non-negative number; using ${fallback}`);
+  return fallback;
+}
+
+export function resolveConfig(user: McpInstrumentationConfig, env: Env, warn: Warn, defaultStore?: ClientActivityStore): ResolvedConfig {
   const envHeaders = env[ENV_CAPTURE_REQUEST_HEADERS];
   const statusCodeAttribute = user.statusCodeAttribute ?? 'rpc.response.status_code';
   const maxLen = user.maxCapturedValueLength;
@@ -73,5 +96,18 @@ export function resolveConfig(user: McpInstrumentationConfig, env: Env, warn: Wa
       ? statusCodeAttribute
       : 'rpc.response.status_code',
     needsRequestInfo: !!(user.requestHook || user.responseHook || user.ignoreRequestHook),
+    trackingSecret: env[ENV_TRACKING_SECRET] || user.trackingSecret || DEFAULT_TRACKING_SECRET,
+    trackingIdFromAddress: user.trackingIdFromAddress ?? false,
+    trackingIdFromUserAgent: user.trackingIdFromUserAgent ?? false,
+    captureUserIdentity: user.captureUserIdentity ?? false,
+    maxTrackedClients: nonNegative(user.maxTrackedClients, DEFAULT_MAX_TRACKED_CLIENTS, 'maxTrackedClients', warn),
+    sessionIdleTimeout: nonNegative(
+      env[ENV_SESSION_IDLE_TIMEOUT] ?? user.sessionIdleTimeout,
+      DEFAULT_IDLE_TIMEOUT_MS,
+      ENV_SESSION_IDLE_TIMEOUT,
+      warn,
+    ),
+    closeIdleSessions: user.closeIdleSessions ?? false,
+    activityStore: user.activityStore === false ? undefined : (user.activityStore ?? defaultStore),
   };
 }

@@ -1,8 +1,14 @@
 import { context, createContextKey } from '@opentelemetry/api';
 import type { Attributes, Span } from '@opentelemetry/api';
 import type { HttpPeer, JsonRpcId, ServerLike, TransportLike } from './internal-types';
+import { CLIENT_TYPE_UNKNOWN } from './client-type';
+import type { ClientIdentity } from './identity';
+import type { SessionRecord } from './sessions';
+import type { ClientActivityStore, McpDisconnectReason, McpUserContext } from './types';
 import {
   ATTR_MCP_CLIENT_NAME,
+  ATTR_MCP_CLIENT_TRACKING_ID,
+  ATTR_MCP_CLIENT_TYPE,
   ATTR_MCP_CLIENT_VERSION,
   ATTR_MCP_PROTOCOL_VERSION,
   ATTR_MCP_SESSION_ID,
@@ -36,23 +42,26 @@ export function currentHttpRequest(): HttpPeer | undefined {
   return context.active().getValue(HTTP_REQUEST_KEY) as HttpPeer | undefined;
 }
 
-type TransportKind = { transport?: string; protocol?: string };
+/** `peerCloses`: whether this transport closes by itself when the client goes away (SSE, in-memory). */
+type TransportKind = { transport?: string; protocol?: string; peerCloses: boolean };
 
 /** Classifies a transport once per connection; the SDK classes are recognised by name, others by behaviour. */
 function transportKind(transport: TransportLike, hasHttpRequestInfo: boolean): TransportKind {
   const name = (transport as object).constructor?.name ?? '';
-  if (name === 'StdioServerTransport' || '_stdin' in transport) return { transport: NETWORK_TRANSPORT_VALUE_PIPE };
-  if (name.includes('StreamableHTTP') || name === 'SSEServerTransport' || hasHttpRequestInfo) {
-    return { transport: NETWORK_TRANSPORT_VALUE_TCP, protocol: 'http' };
+  if (name === 'StdioServerTransport' || '_stdin' in transport) return { transport: NETWORK_TRANSPORT_VALUE_PIPE, peerCloses: false };
+  if (name === 'SSEServerTransport') return { transport: NETWORK_TRANSPORT_VALUE_TCP, protocol: 'http', peerCloses: true };
+  if (name.includes('StreamableHTTP') || hasHttpRequestInfo) {
+    return { transport: NETWORK_TRANSPORT_VALUE_TCP, protocol: 'http', peerCloses: false };
   }
-  return {};
+  return { peerCloses: true };
 }
 
 /**
  * Per-connection state: one per (Server, transport) pair. Attribute sets that
  * every span and metric point of the connection share are built here once and
  * rebuilt only when the connection learns something (client info at
- * initialize, the negotiated protocol version), not per request.
+ * initialize, the negotiated protocol version, the client's identity, the
+ * session), not per request.
  */
 export class ConnectionState {
   readonly pending = new Map<JsonRpcId, PendingRequest>();
@@ -63,13 +72,32 @@ export class ConnectionState {
   protocolVersion: string | undefined;
   clientName: string | undefined;
   clientVersion: string | undefined;
+  clientType: string = CLIENT_TYPE_UNKNOWN;
+  trackingId: string | undefined;
+  /** `trackingId` as it may appear on metrics (capped cardinality). */
+  metricTrackingId: string | undefined;
+  user: McpUserContext | undefined;
+  /** Raw credential the identity was computed from, to notice a change (kept in memory only). */
+  identityKey: string | undefined;
+  /** Whether an identity was computed at all. */
+  identified = false;
+  session: SessionRecord | undefined;
+  /** Why the transport is closing, when something that knows said so first (server.close, HTTP DELETE, stdin end). */
+  closeReason: McpDisconnectReason | undefined;
+  /** The last transport error, to tell an error-driven close from others. */
+  lastError: { type: string; at: number } | undefined;
+  /** Undoes listeners the adapter attached for this connection (stdin end). */
+  detach: (() => void) | undefined;
   private _kind: TransportKind | undefined;
   private _sessionId: string | undefined;
   private _httpVersion: string | undefined;
+  private _userAttributes: Attributes = {};
 
   constructor(
     readonly server: ServerLike,
     readonly transport: TransportLike,
+    /** Where this connection's activity goes (read by the activity tool). */
+    readonly activity: { readonly activityStore: ClientActivityStore | undefined },
   ) {
     const client = safeClientVersion(server);
     if (client) this.setClientInfo(client);
@@ -100,8 +128,30 @@ export class ConnectionState {
     if (changed) this.rebuild();
   }
 
-  get sessionId(): string | undefined {
+  /** The transport's own session id (`Mcp-Session-Id`), if it has one. */
+  get transportSessionId(): string | undefined {
     return this._sessionId;
+  }
+
+  /** The session id on spans: the transport's, or the one generated when the session started. */
+  get sessionId(): string | undefined {
+    return this._sessionId ?? this.session?.id;
+  }
+
+  get networkTransport(): string | undefined {
+    return this._kind?.transport;
+  }
+
+  get networkProtocolName(): string | undefined {
+    return this._kind?.protocol;
+  }
+
+  /**
+   * Whether a close nobody explained means the client went away (SSE, in-memory) rather than
+   * the application closing the transport (stdio, Streamable HTTP, which never close by themselves).
+   */
+  get closesOnPeerDisconnect(): boolean {
+    return this._kind?.peerCloses ?? true;
   }
 
   /** The peer of the HTTP request carrying the current message; the transport's last one without a context manager. */
@@ -118,22 +168,44 @@ export class ConnectionState {
   setProtocolVersion(version: unknown): void {
     if (typeof version !== 'string' || version === this.protocolVersion) return;
     this.protocolVersion = version;
+    if (this.session && this.session.protocolVersion === undefined) this.session.protocolVersion = version;
+    this.rebuild();
+  }
+
+  setIdentity(identity: ClientIdentity, metricTrackingId: string | undefined, key: string | undefined): void {
+    this.identified = true;
+    this.identityKey = key;
+    this.trackingId = identity.trackingId;
+    this.metricTrackingId = metricTrackingId;
+    this.clientType = identity.clientType;
+    this.user = identity.user;
+    this._userAttributes = identity.userAttributes;
+    this.rebuild();
+  }
+
+  startSession(session: SessionRecord): void {
+    this.session = session;
+    this.closeReason = undefined;
     this.rebuild();
   }
 
   private rebuild(): void {
     const span: Attributes = {};
     const metric: Attributes = {};
-    const kind = this._kind ?? {};
+    const kind: Partial<TransportKind> = this._kind ?? {};
     if (kind.transport) span[ATTR_NETWORK_TRANSPORT] = metric[ATTR_NETWORK_TRANSPORT] = kind.transport;
     if (kind.protocol) span[ATTR_NETWORK_PROTOCOL_NAME] = metric[ATTR_NETWORK_PROTOCOL_NAME] = kind.protocol;
     if (kind.protocol && this._httpVersion) {
       span[ATTR_NETWORK_PROTOCOL_VERSION] = metric[ATTR_NETWORK_PROTOCOL_VERSION] = this._httpVersion;
     }
     if (this.protocolVersion) span[ATTR_MCP_PROTOCOL_VERSION] = metric[ATTR_MCP_PROTOCOL_VERSION] = this.protocolVersion;
-    if (this._sessionId) span[ATTR_MCP_SESSION_ID] = this._sessionId;
+    const sessionId = this.sessionId;
+    if (sessionId) span[ATTR_MCP_SESSION_ID] = sessionId;
     if (this.clientName !== undefined) span[ATTR_MCP_CLIENT_NAME] = this.clientName;
     if (this.clientVersion !== undefined) span[ATTR_MCP_CLIENT_VERSION] = this.clientVersion;
+    if (this.identified) span[ATTR_MCP_CLIENT_TYPE] = metric[ATTR_MCP_CLIENT_TYPE] = this.clientType;
+    if (this.trackingId !== undefined) span[ATTR_MCP_CLIENT_TRACKING_ID] = this.trackingId;
+    Object.assign(span, this._userAttributes);
     this.spanAttributes = span;
     this.metricAttributes = metric;
   }

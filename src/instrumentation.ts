@@ -2,6 +2,7 @@ import { metrics } from '@opentelemetry/api';
 import type { MeterProvider, Tracer } from '@opentelemetry/api';
 import { InstrumentationBase } from '@opentelemetry/instrumentation';
 import type { InstrumentationNodeModuleDefinition } from '@opentelemetry/instrumentation';
+import { InMemoryActivityStore } from './activity-store';
 import { resolveConfig } from './config';
 import type { ResolvedConfig } from './config';
 import { McpMetrics } from './metrics';
@@ -9,7 +10,7 @@ import { hookCommonJs, moduleDefinitions, patchLoadedCommonJs } from './sdk/modu
 import { patchHttpTransportClass, patchServerClass, unpatchClass } from './sdk/v1';
 import { ServerTelemetry } from './server-telemetry';
 import type { TelemetrySource } from './server-telemetry';
-import type { McpInstrumentationConfig } from './types';
+import type { ClientActivityStore, McpDisconnectReason, McpInstrumentationConfig } from './types';
 import { PACKAGE_NAME, PACKAGE_VERSION } from './version';
 
 type ClassKind = 'server' | 'streamable-http' | 'sse';
@@ -30,6 +31,8 @@ export class McpInstrumentation extends InstrumentationBase<McpInstrumentationCo
   declare private _cjsHook: { unhook(): void } | undefined;
   /** The global meter provider the instruments came from, or null once one was set explicitly. */
   declare private _globalMeterProvider: MeterProvider | null;
+  /** Kept across setConfig() calls so reconfiguring does not drop recorded activity. */
+  declare private _defaultStore: InMemoryActivityStore;
 
   constructor(config: McpInstrumentationConfig = {}) {
     super(PACKAGE_NAME, PACKAGE_VERSION, config);
@@ -37,7 +40,8 @@ export class McpInstrumentation extends InstrumentationBase<McpInstrumentationCo
 
   override setConfig(config: McpInstrumentationConfig = {}): void {
     super.setConfig(config);
-    this._resolved = resolveConfig(this._config, process.env, (message) => this._diag?.warn(message));
+    this._defaultStore ??= new InMemoryActivityStore();
+    this._resolved = resolveConfig(this._config, process.env, (message) => this._diag?.warn(message), this._defaultStore);
   }
 
   override setMeterProvider(meterProvider: MeterProvider): void {
@@ -86,6 +90,24 @@ export class McpInstrumentation extends InstrumentationBase<McpInstrumentationCo
     } catch (err) {
       this._diag.error('mcp-otel: instrument() failed; the server runs uninstrumented', err);
       return false;
+    }
+  }
+
+  /** The store client activity goes to (`undefined` when `activityStore: false`). */
+  get activityStore(): ClientActivityStore | undefined {
+    return this._resolved.activityStore;
+  }
+
+  /**
+   * Ends every open session with `reason` (default `server_shutdown`) and
+   * their in-flight requests with `connection_closed`. `register()` calls it on
+   * shutdown; call it yourself before flushing in a custom setup.
+   */
+  endSessions(reason: McpDisconnectReason = 'server_shutdown'): void {
+    try {
+      this._telemetry?.endAllSessions(reason);
+    } catch (err) {
+      this._diag.error('mcp-otel: ending sessions failed', err);
     }
   }
 

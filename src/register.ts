@@ -105,7 +105,10 @@ export function register(options: RegisterOptions = {}): RegisterHandle {
   const timeout = options.shutdownTimeoutMillis ?? 5000;
   let shuttingDown: Promise<void> | undefined;
   const shutdown = (): Promise<void> => {
-    shuttingDown ??= withTimeout(sdk ? sdk.shutdown() : Promise.resolve(), timeout);
+    if (shuttingDown === undefined) {
+      instrumentation.endSessions('server_shutdown');
+      shuttingDown = withTimeout(sdk ? sdk.shutdown() : Promise.resolve(), timeout);
+    }
     return shuttingDown;
   };
 

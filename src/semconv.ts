@@ -74,3 +74,32 @@ export const ERROR_TYPE_TOOL_ERROR = 'tool_error' as const;
 export const ERROR_TYPE_CANCELLED = 'cancelled' as const;
 export const ERROR_TYPE_CONNECTION_CLOSED = 'connection_closed' as const;
 export const ERROR_TYPE_SEND_FAILED = 'send_failed' as const;
+
+/** Non-standard: stable, non-reversible client ID (HMAC); see README "Client tracking". */
+export const ATTR_MCP_CLIENT_TRACKING_ID = 'mcp.client.tracking_id' as const;
+/** Non-standard: classification of the client software from clientInfo. */
+export const ATTR_MCP_CLIENT_TYPE = 'mcp.client.type' as const;
+/** Non-standard: whether the tracking ID was seen in an earlier session of this process. */
+export const ATTR_MCP_CLIENT_RETURNING = 'mcp.client.returning' as const;
+/** Non-standard: why a session ended. */
+export const ATTR_MCP_SESSION_DISCONNECT_REASON = 'mcp.session.disconnect_reason' as const;
+/** Non-standard: capabilities the client declared at initialize. */
+export const ATTR_MCP_CLIENT_CAPABILITIES = 'mcp.client.capabilities' as const;
+/** Non-standard: OAuth client id and scopes from the SDK's authInfo. */
+export const ATTR_MCP_AUTH_CLIENT_ID = 'mcp.auth.client_id' as const;
+export const ATTR_MCP_AUTH_SCOPES = 'mcp.auth.scopes' as const;
+/** Semconv user.* (registry, development): the hash is keyed, the identity fields opt-in. */
+export const ATTR_USER_HASH = 'user.hash' as const;
+export const ATTR_USER_EMAIL = 'user.email' as const;
+export const ATTR_USER_FULL_NAME = 'user.full_name' as const;
+
+/** Non-standard metrics (mcp.server.session.duration is standard). */
+export const METRIC_MCP_SERVER_SESSION_ACTIVE = 'mcp.server.session.active' as const;
+export const METRIC_MCP_SERVER_SESSION_STARTED = 'mcp.server.session.started' as const;
+export const METRIC_MCP_SERVER_CLIENT_OPERATIONS = 'mcp.server.client.operations' as const;
+
+/** The semconv session buckets stop at 300 s; sessions last hours (semconv issue #314), so they go on to a day. */
+export const MCP_SESSION_DURATION_BUCKETS = [...MCP_DURATION_BUCKETS, 600, 1800, 3600, 7200, 14400, 28800, 86400];
+/** Tracking-ID value for clients past the `maxTrackedClients` cap. */
+export const TRACKING_ID_OVERFLOW = '_overflow' as const;
+export const ERROR_TYPE_SESSION_TIMEOUT = 'session_timeout' as const;

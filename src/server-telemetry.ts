@@ -1,10 +1,13 @@
-import { diag as globalDiag, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { createContextKey, diag as globalDiag, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { Attributes, Context, DiagLogger, Span, Tracer } from '@opentelemetry/api';
 import { captureHeaders, captureRequestContent, captureToolResult } from './capture';
 import type { ResolvedConfig } from './config';
 import { ConnectionState, currentHttpRequest } from './connection';
 import type { PendingRequest } from './connection';
+import { recordClientActivity } from './activity';
 import { classifyResponse } from './errors';
+import { credentialKey, IdentityResolver } from './identity';
+import { SessionTracker } from './sessions';
 import type { JsonRpcId, JsonRpcRequestLike, JsonRpcResponseLike, MessageExtraLike, ServerLike, TransportLike } from './internal-types';
 import type { McpMetrics } from './metrics';
 import { parentFromMeta } from './propagation';
@@ -21,11 +24,20 @@ import {
   ATTR_MCP_PROTOCOL_VERSION,
   ATTR_MCP_RESOURCE_URI,
   ATTR_RPC_RESPONSE_STATUS_CODE,
+  ATTR_MCP_CLIENT_CAPABILITIES,
+  ATTR_MCP_SESSION_ID,
   ERROR_TYPE_CANCELLED,
+  ERROR_TYPE_CONNECTION_CLOSED,
   ERROR_TYPE_SEND_FAILED,
   GEN_AI_OPERATION_NAME_VALUE_EXECUTE_TOOL,
 } from './semconv';
-import type { McpRequestInfo, McpResponseInfo } from './types';
+import type { McpDisconnectReason, McpRequestInfo, McpResponseInfo } from './types';
+
+/** Context key holding the ConnectionState of the request being handled (for the activity tool). */
+export const CONNECTION_KEY = createContextKey('mcp-otel.connection');
+
+/** How long after a transport error a close still counts as caused by it. */
+const ERROR_CLOSE_WINDOW_MS = 1000;
 
 /** Where telemetry gets its current tracer, instruments and configuration (they change on provider/config updates). */
 export interface TelemetrySource {
@@ -76,10 +88,30 @@ function describeTarget(method: string, params: Record<string, unknown> | undefi
  * (the adapter also guards each call).
  */
 export class ServerTelemetry {
-  constructor(private readonly source: TelemetrySource) {}
+  readonly sessions: SessionTracker;
+  private readonly identity: IdentityResolver;
+
+  constructor(private readonly source: TelemetrySource) {
+    const safe = <T>(fn: () => T, what: string) => this.safe(fn, what);
+    this.sessions = new SessionTracker({
+      get config() {
+        return source.config;
+      },
+      get metrics() {
+        return source.metrics;
+      },
+      safe,
+    });
+    this.sessions.onIdle = (state) => this.sessionIdle(state);
+    this.identity = new IdentityResolver(source, (what, err) => this.source.diag.error(`mcp-otel: ${what} failed`, err));
+  }
 
   newConnection(server: ServerLike, transport: TransportLike): ConnectionState {
-    return new ConnectionState(server, transport);
+    return new ConnectionState(server, transport, this);
+  }
+
+  get activityStore() {
+    return this.source.config.activityStore;
   }
 
   /** Starts the span of an incoming request; returns the context to run the SDK's dispatch in. */
@@ -91,10 +123,17 @@ export class ServerTelemetry {
     if (typeof id !== 'string' && typeof id !== 'number') return undefined;
     const params = isObject(request.params) ? request.params : undefined;
 
-    if (method === 'initialize' && params && isObject(params.clientInfo)) state.setClientInfo(params.clientInfo);
+    const initialize = method === 'initialize';
+    if (initialize && params && isObject(params.clientInfo)) state.setClientInfo(params.clientInfo);
     const headers = extra?.requestInfo?.headers;
     const headerVersion = headers?.['mcp-protocol-version'];
     state.refresh(headers !== undefined, typeof headerVersion === 'string' ? headerVersion : undefined);
+    this.identify(state, extra, initialize);
+    const session = state.session;
+    if (session !== undefined) {
+      if (session.endTime === undefined) session.lastActivity = Date.now();
+      else if (session.disconnectReason === 'timeout') this.sessions.start(state, session.capabilities); // the client came back
+    }
 
     const info = config.needsRequestInfo ? requestInfo(method, id, params, state) : undefined;
     if (info && config.user.ignoreRequestHook && this.safe(() => config.user.ignoreRequestHook!(info), 'ignoreRequestHook') === true) {
@@ -114,7 +153,7 @@ export class ServerTelemetry {
     const older = state.pending.get(id);
     if (older !== undefined) pending.older = older;
     state.pending.set(id, pending);
-    return trace.setSpan(parent, span);
+    return trace.setSpan(parent, span).setValue(CONNECTION_KEY, state);
   }
 
   /** Ends the span of the request a response answers. Called with the transport's `send` result. */
@@ -125,14 +164,7 @@ export class ServerTelemetry {
     if (pending === undefined) return;
     const { span } = pending;
     const classification = classifyResponse(pending.method, message);
-    if (pending.method === 'initialize' && isObject(message.result)) {
-      state.setProtocolVersion(message.result.protocolVersion);
-      const version = state.protocolVersion;
-      if (version !== undefined) {
-        span.setAttribute(ATTR_MCP_PROTOCOL_VERSION, version);
-        pending.metricAttributes[ATTR_MCP_PROTOCOL_VERSION] = version;
-      }
-    }
+    if (pending.method === 'initialize' && isObject(message.result)) this.initialized(state, pending, message.result);
     if (classification.statusCode !== undefined) this.setStatusCode(span, pending.metricAttributes, classification.statusCode);
     if (classification.errorType !== undefined) {
       span.setAttribute(ATTR_ERROR_TYPE, classification.errorType);
@@ -176,6 +208,87 @@ export class ServerTelemetry {
     }
   }
 
+  /** The transport reported an error; a close that follows soon is attributed to it. */
+  transportError(state: ConnectionState, err: unknown): void {
+    const type = err instanceof Error ? err.constructor.name || 'Error' : '_OTHER';
+    state.lastError = { type, at: Date.now() };
+  }
+
+  /**
+   * The connection is closed (or closing): requests in flight end with
+   * `connection_closed` and the session ends, exactly once, with the reason
+   * whoever knew it recorded first, else the transport's usual meaning of a close.
+   */
+  connectionClosed(state: ConnectionState): void {
+    this.abandonAll(state, ERROR_TYPE_CONNECTION_CLOSED);
+    const now = Date.now();
+    let reason: McpDisconnectReason;
+    let errorType: string | undefined;
+    if (state.closeReason) reason = state.closeReason;
+    else if (state.lastError && now - state.lastError.at <= ERROR_CLOSE_WINDOW_MS) {
+      reason = 'error';
+      errorType = state.lastError.type;
+    } else reason = state.closesOnPeerDisconnect ? 'client_disconnect' : 'server_shutdown';
+    this.sessions.end(state, reason, errorType);
+    state.detach?.();
+    state.detach = undefined;
+  }
+
+  /** Ends every open session, e.g. at process shutdown. */
+  endAllSessions(reason: McpDisconnectReason): void {
+    for (const state of this.sessions.openConnections()) {
+      state.closeReason ??= reason;
+      this.connectionClosed(state);
+    }
+  }
+
+  private sessionIdle(state: ConnectionState): void {
+    this.sessions.end(state, 'timeout');
+    if (!this.source.config.closeIdleSessions) return;
+    try {
+      const closing = (state.transport as { close?: () => unknown }).close?.call(state.transport);
+      if (closing && typeof (closing as Promise<void>).then === 'function') {
+        (closing as Promise<void>).then(undefined, (err: unknown) => this.source.diag.warn('mcp-otel: closing an idle session failed', err));
+      }
+    } catch (err) {
+      this.source.diag.warn('mcp-otel: closing an idle session failed', err);
+    }
+  }
+
+  /** (Re)computes who the client is, when first seen, at initialize, or when its credentials change. */
+  private identify(state: ConnectionState, extra: MessageExtraLike | undefined, initialize: boolean): void {
+    const key = credentialKey(extra);
+    if (state.identified && !initialize && key === state.identityKey) return;
+    const identity = this.identity.resolve({
+      clientName: state.clientName,
+      clientVersion: state.clientVersion,
+      extra,
+      address: state.httpPeer?.address,
+      sessionId: state.transportSessionId,
+    });
+    const metricId = identity.trackingId === undefined ? undefined : this.sessions.metricTrackingId(identity.trackingId);
+    state.setIdentity(identity, metricId, key);
+  }
+
+  /** The server answered initialize: the protocol version is negotiated and the session starts. */
+  private initialized(state: ConnectionState, pending: PendingRequest, result: Record<string, unknown>): void {
+    state.setProtocolVersion(result.protocolVersion);
+    const version = state.protocolVersion;
+    if (version !== undefined) {
+      pending.span.setAttribute(ATTR_MCP_PROTOCOL_VERSION, version);
+      pending.metricAttributes[ATTR_MCP_PROTOCOL_VERSION] = version;
+    }
+    // Stateless HTTP (no session id, a server per request) has no session to track.
+    if (state.networkProtocolName === 'http' && state.transportSessionId === undefined) return;
+    const capabilities = isObject(pending.params?.capabilities) ? pending.params.capabilities : undefined;
+    this.sessions.start(state, capabilities);
+    const session = state.session;
+    if (!session) return;
+    pending.span.setAttribute(ATTR_MCP_SESSION_ID, session.id);
+    const declared = (['sampling', 'elicitation', 'roots'] as const).filter((c) => session.capabilities[c]);
+    pending.span.setAttribute(ATTR_MCP_CLIENT_CAPABILITIES, declared);
+  }
+
   /**
    * Starts the span of an incoming notification. Notifications get no response,
    * so the caller ends the span when dispatch returns (`endNotification`).
@@ -189,6 +302,7 @@ export class ServerTelemetry {
     const headers = extra?.requestInfo?.headers ?? currentHttpRequest()?.headers;
     const headerVersion = headers?.['mcp-protocol-version'];
     state.refresh(headers !== undefined, typeof headerVersion === 'string' ? headerVersion : undefined);
+    if (state.session !== undefined && state.session.endTime === undefined) state.session.lastActivity = Date.now();
     const info = config.needsRequestInfo ? requestInfo(method, undefined, params, state) : undefined;
     if (info && config.user.ignoreRequestHook && this.safe(() => config.user.ignoreRequestHook!(info), 'ignoreRequestHook') === true) {
       return undefined;
@@ -214,7 +328,9 @@ export class ServerTelemetry {
       this.safe(() => hook(started.span, info), 'responseHook');
     }
     started.span.end();
-    this.source.metrics.recordOperation((performance.now() - started.start) / 1000, started.metricAttributes);
+    const ms = performance.now() - started.start;
+    this.source.metrics.recordOperation(ms / 1000, started.metricAttributes);
+    recordClientActivity(this.source.config, this.source.metrics, this.source.diag, state, 'notification', started.metricAttributes, ms);
   }
 
   private addRequestDetails(
@@ -284,11 +400,13 @@ export class ServerTelemetry {
       this.safe(() => hook(pending.span, info), 'responseHook');
     }
     pending.span.end();
-    this.source.metrics.recordOperation((performance.now() - pending.startTime) / 1000, pending.metricAttributes);
+    const ms = performance.now() - pending.startTime;
+    this.source.metrics.recordOperation(ms / 1000, pending.metricAttributes);
+    recordClientActivity(this.source.config, this.source.metrics, this.source.diag, state, 'request', pending.metricAttributes, ms);
   }
 
   /** Runs user or optional code; a throw is logged and turned into `undefined`. */
-  private safe<T>(fn: () => T, what: string): T | undefined {
+  safe<T>(fn: () => T, what: string): T | undefined {
     try {
       return fn();
     } catch (err) {

@@ -95,4 +95,147 @@ export interface McpInstrumentationConfig extends InstrumentationConfig {
    * core semconv's newer `rpc.status_code`, or both. @default 'rpc.response.status_code'
    */
   statusCodeAttribute?: McpStatusCodeAttribute;
+
+  /**
+   * Key of the HMAC behind `mcp.client.tracking_id`. Replicas that share it compute the same ID for the same
+   * client. Env: `OTEL_INSTRUMENTATION_MCP_TRACKING_SECRET`. Without it a built-in key is used: IDs are stable,
+   * but anyone who knows a client's inputs can recompute its ID.
+   */
+  trackingSecret?: string;
+  /** Replaces the default tracking ID entirely; return undefined for "no ID". */
+  trackingId?: McpTrackingIdFunction;
+  /** Mix the client address into clientInfo-based tracking IDs. @default false */
+  trackingIdFromAddress?: boolean;
+  /** Mix the User-Agent header into clientInfo-based tracking IDs. @default false */
+  trackingIdFromUserAgent?: boolean;
+  /** Record `user.email` and `user.full_name` from `authInfo.extra` (personal data). @default false */
+  captureUserIdentity?: boolean;
+  /**
+   * Distinct tracking IDs per process that get their own series on per-client metrics; later clients are
+   * recorded as `_overflow`. @default 200
+   */
+  maxTrackedClients?: number;
+  /**
+   * A session with no activity for this many milliseconds ends with reason `timeout`; 0 disables.
+   * Env: `OTEL_INSTRUMENTATION_MCP_SESSION_IDLE_TIMEOUT` (ms). @default 1800000 (30 minutes)
+   */
+  sessionIdleTimeout?: number;
+  /** Also close the transport of a session that timed out. @default false */
+  closeIdleSessions?: boolean;
+  /** Called when a session starts (at `initialize`). */
+  onSessionStart?: McpSessionStartHook;
+  /** Called exactly once when a session ends. */
+  onSessionEnd?: McpSessionEndHook;
+  /** Where client activity is kept; `false` keeps none. @default a bounded in-memory store */
+  activityStore?: ClientActivityStore | false;
+}
+
+/** Why a session ended. */
+export type McpDisconnectReason = 'client_disconnect' | 'timeout' | 'server_shutdown' | 'error';
+
+/** A client session as mcp-otel sees it, from `initialize` to its end. Read-only for hooks. */
+export interface McpSession {
+  /** The transport's session id (`Mcp-Session-Id`), or one mcp-otel generated for stdio and in-memory connections. */
+  readonly id: string;
+  /** True when `id` came from the transport. */
+  readonly idFromTransport: boolean;
+  readonly clientName?: string;
+  readonly clientVersion?: string;
+  /** Classification of the client software (`claude_code`, `cursor`, …, `other`, `unknown`). */
+  readonly clientType: string;
+  /** Stable, non-reversible ID of the client (see `trackingSecret`). */
+  readonly trackingId?: string;
+  /** Whether this process saw the tracking ID in an earlier session. */
+  readonly returning: boolean;
+  readonly protocolVersion?: string;
+  /** `pipe` (stdio), `tcp` (HTTP), or undefined (in-memory or custom transports). */
+  readonly transport?: string;
+  /** Capabilities the client declared at initialize. */
+  readonly capabilities: { readonly sampling: boolean; readonly elicitation: boolean; readonly roots: boolean };
+  /** User context from the SDK's `authInfo`, when the server uses auth. */
+  readonly user?: McpUserContext;
+  /** Epoch milliseconds. */
+  readonly startTime: number;
+  readonly endTime?: number;
+  readonly disconnectReason?: McpDisconnectReason;
+  /** Class of the error that ended the session, when the reason is `error`. */
+  readonly errorType?: string;
+  readonly requestCount: number;
+  readonly errorCount: number;
+}
+
+export interface McpUserContext {
+  /** OAuth client id. */
+  readonly clientId?: string;
+  readonly scopes?: readonly string[];
+  /** Keyed hash of the user id (subject); the raw id is never kept. */
+  readonly userHash?: string;
+  /** Only with `captureUserIdentity`. */
+  readonly email?: string;
+  /** Only with `captureUserIdentity`. */
+  readonly name?: string;
+}
+
+/** What a custom `trackingId` function may use. */
+export interface McpTrackingIdContext {
+  readonly clientInfo?: { readonly name?: string; readonly version?: string };
+  /** The SDK's `authInfo` (token, clientId, scopes, extra) as the transport passed it. */
+  readonly authInfo?: Readonly<Record<string, unknown>>;
+  /** HTTP request headers (lower-case names), when the transport is HTTP. */
+  readonly headers?: Readonly<Record<string, string | string[] | undefined>>;
+  readonly sessionId?: string;
+}
+
+export type McpTrackingIdFunction = (context: McpTrackingIdContext) => string | undefined;
+export type McpSessionStartHook = (session: McpSession) => void;
+export type McpSessionEndHook = (session: McpSession, reason: McpDisconnectReason) => void;
+
+/** One thing a client did, as kept by a ClientActivityStore. */
+export interface ClientActivity {
+  /** Epoch milliseconds when it ended. */
+  timestamp: number;
+  type: 'request' | 'notification';
+  method: string;
+  toolName?: string;
+  promptName?: string;
+  status: 'success' | 'error';
+  /** The `error.type` recorded on the span, for errors. */
+  errorType?: string;
+  durationMs?: number;
+  sessionId?: string;
+}
+
+export interface ActivityQuery {
+  /** Epoch milliseconds, inclusive. */
+  since?: number;
+  until?: number;
+  type?: ClientActivity['type'];
+  status?: ClientActivity['status'];
+  method?: string;
+  /** Newest first; at most this many. */
+  limit?: number;
+}
+
+export interface ClientActivityStats {
+  trackingId: string;
+  totalActivities: number;
+  successCount: number;
+  errorCount: number;
+  byMethod: Record<string, number>;
+  byTool: Record<string, number>;
+  firstActivity?: number;
+  lastActivity?: number;
+  /** Activities per hour between the first and the last. */
+  averageHourlyRate: number;
+}
+
+/**
+ * Where client activity is kept. mcp-otel calls `record` for every finished
+ * request and notification of a client with a tracking ID; implementations may
+ * be asynchronous (a database), and failures are logged, never propagated.
+ */
+export interface ClientActivityStore {
+  record(trackingId: string, activity: ClientActivity): void | Promise<void>;
+  list(trackingId: string, query?: ActivityQuery): ClientActivity[] | Promise<ClientActivity[]>;
+  stats(trackingId: string): ClientActivityStats | undefined | Promise<ClientActivityStats | undefined>;
 }

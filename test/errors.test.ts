@@ -41,6 +41,7 @@ describe('error classification (server side, semantic conventions after genai #4
     const point = await histogramPoint('mcp.server.operation.duration', {
       'mcp.method.name': 'vendor/unknown',
       'mcp.protocol.version': '2025-11-25',
+      'mcp.client.type': 'other',
       'rpc.response.status_code': '-32601',
     });
     expect(point?.value.count).toBe(1);
@@ -81,6 +82,7 @@ describe('error classification (server side, semantic conventions after genai #4
     const point = await histogramPoint('mcp.server.operation.duration', {
       'mcp.method.name': 'resources/subscribe',
       'mcp.protocol.version': '2025-11-25',
+      'mcp.client.type': 'other',
       'rpc.response.status_code': '-32603',
       'error.type': '-32603',
     });
@@ -103,6 +105,7 @@ describe('error classification (server side, semantic conventions after genai #4
       const point = await histogramPoint('mcp.server.operation.duration', {
         'mcp.method.name': 'tools/call',
         'mcp.protocol.version': '2025-11-25',
+      'mcp.client.type': 'other',
         'gen_ai.operation.name': 'execute_tool',
         'gen_ai.tool.name': tool,
         'error.type': 'tool_error',

@@ -130,11 +130,18 @@ describe('Streamable HTTP, stateful sessions', () => {
       'mcp.protocol.version': LATEST_PROTOCOL_VERSION,
       'mcp.client.name': 'http-client',
       'mcp.client.version': '3.1.4',
+      'mcp.client.type': 'other',
+      'mcp.client.tracking_id': expect.stringMatching(/^[0-9a-f]{16}$/),
     };
     const initialize = spanNamed(spans, 'initialize');
     expect(initialize.kind).toBe(SpanKind.SERVER);
     expect(initialize.status.code).toBe(SpanStatusCode.UNSET);
-    expect(initialize.attributes).toEqual({ ...common, 'mcp.method.name': 'initialize', 'jsonrpc.request.id': '0' });
+    expect(initialize.attributes).toEqual({
+      ...common,
+      'mcp.method.name': 'initialize',
+      'jsonrpc.request.id': '0',
+      'mcp.client.capabilities': [],
+    });
 
     const list = spanNamed(spans, 'tools/list');
     expect(list.status.code).toBe(SpanStatusCode.UNSET);
@@ -203,6 +210,7 @@ describe('Streamable HTTP, stateful sessions', () => {
       'network.protocol.name': 'http',
       'network.protocol.version': '1.1',
       'mcp.protocol.version': LATEST_PROTOCOL_VERSION,
+      'mcp.client.type': 'other',
     };
     const addAttrs = { ...network, 'mcp.method.name': 'tools/call', 'gen_ai.operation.name': 'execute_tool', 'gen_ai.tool.name': 'add' };
     const initAttrs = { ...network, 'mcp.method.name': 'initialize' };
@@ -268,6 +276,8 @@ describe('Streamable HTTP, stateless (new server and transport per POST)', () =>
       'mcp.protocol.version': LATEST_PROTOCOL_VERSION,
       'mcp.client.name': 'stateless-client',
       'mcp.client.version': '0.9.0',
+      'mcp.client.type': 'other',
+      'mcp.client.tracking_id': expect.stringMatching(/^[0-9a-f]{16}$/),
       'mcp.method.name': 'initialize',
       'jsonrpc.request.id': '0',
     });
@@ -279,6 +289,7 @@ describe('Streamable HTTP, stateless (new server and transport per POST)', () =>
       'network.protocol.name': 'http',
       'network.protocol.version': '1.1',
       'mcp.protocol.version': LATEST_PROTOCOL_VERSION,
+      'mcp.client.type': 'unknown',
       'mcp.method.name': 'tools/list',
       'jsonrpc.request.id': '1',
     });
@@ -287,6 +298,7 @@ describe('Streamable HTTP, stateless (new server and transport per POST)', () =>
       'network.protocol.name': 'http',
       'network.protocol.version': '1.1',
       'mcp.protocol.version': LATEST_PROTOCOL_VERSION,
+      'mcp.client.type': 'unknown',
       'mcp.method.name': 'tools/call',
       'jsonrpc.request.id': '2',
       'gen_ai.operation.name': 'execute_tool',
@@ -312,6 +324,7 @@ describe('Streamable HTTP, stateless (new server and transport per POST)', () =>
       'network.transport': 'tcp',
       'network.protocol.name': 'http',
       'network.protocol.version': '1.1',
+      'mcp.client.type': 'unknown',
       'mcp.method.name': 'tools/list',
       'jsonrpc.request.id': 'v2',
     });
@@ -552,6 +565,7 @@ describe('connection ends with a request in flight', () => {
       'network.protocol.name': 'http',
       'network.protocol.version': '1.1',
       'mcp.protocol.version': LATEST_PROTOCOL_VERSION,
+      'mcp.client.type': 'other',
       'mcp.method.name': 'tools/call',
       'gen_ai.operation.name': 'execute_tool',
       'gen_ai.tool.name': 'slow',

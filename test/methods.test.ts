@@ -5,10 +5,15 @@ import type { Connected } from './helpers/server';
 import { connectInMemory } from './helpers/server';
 import { finishedSpans, histogramPoint, instrument, resetTelemetry, spanNamed } from './helpers/telemetry';
 
-const CONNECTION: Attributes = {
+const TRACKING_ID = expect.stringMatching(/^[0-9a-f]{16}$/);
+const GENERATED_SESSION_ID = expect.stringMatching(/^[0-9a-f-]{36}$/);
+const CONNECTION = {
   'mcp.client.name': 'test-client',
   'mcp.client.version': '2.0.0',
+  'mcp.client.type': 'other',
+  'mcp.client.tracking_id': TRACKING_ID,
   'mcp.protocol.version': '2025-11-25',
+  'mcp.session.id': GENERATED_SESSION_ID,
 };
 
 describe('every method the SDK serves gets a SERVER span and a metric point', () => {
@@ -28,7 +33,12 @@ describe('every method the SDK serves gets a SERVER span and a metric point', ()
     const spans = await finishedSpans(2);
     const init = spanNamed(spans, 'initialize');
     expect(init.kind).toBe(SpanKind.SERVER);
-    expect(init.attributes).toEqual({ ...CONNECTION, 'mcp.method.name': 'initialize', 'jsonrpc.request.id': '0' });
+    expect(init.attributes).toEqual({
+      ...CONNECTION,
+      'mcp.method.name': 'initialize',
+      'jsonrpc.request.id': '0',
+      'mcp.client.capabilities': ['roots'],
+    });
     expect(init.status.code).toBe(SpanStatusCode.UNSET);
     const initialized = spanNamed(spans, 'notifications/initialized');
     expect(initialized.kind).toBe(SpanKind.SERVER);
@@ -90,7 +100,7 @@ describe('every method the SDK serves gets a SERVER span and a metric point', ()
       expect(span.attributes).toEqual({ ...CONNECTION, ...tc.attrs, 'jsonrpc.request.id': span.attributes['jsonrpc.request.id'] });
       expect(span.attributes['jsonrpc.request.id']).toMatch(/^\d+$/);
       expect(span.parentSpanContext).toBeUndefined();
-      const lowCardinality: Attributes = { 'mcp.protocol.version': '2025-11-25' };
+      const lowCardinality: Attributes = { 'mcp.protocol.version': '2025-11-25', 'mcp.client.type': 'other' };
       for (const key of ['mcp.method.name', 'gen_ai.tool.name', 'gen_ai.prompt.name', 'gen_ai.operation.name']) {
         if (tc.attrs[key] !== undefined) lowCardinality[key] = tc.attrs[key];
       }
@@ -130,7 +140,7 @@ describe('metric instrument', () => {
     expect(point.value.buckets.boundaries).toEqual([0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 30, 60, 120, 300]);
     for (const p of metric!.dataPoints) {
       for (const key of Object.keys(p.attributes)) {
-        expect(['jsonrpc.request.id', 'mcp.session.id', 'client.address', 'mcp.client.name']).not.toContain(key);
+        expect(['jsonrpc.request.id', 'mcp.session.id', 'client.address', 'mcp.client.name', 'mcp.client.tracking_id']).not.toContain(key);
       }
     }
     await conn.close();

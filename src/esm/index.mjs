@@ -4,6 +4,8 @@ import cjs from '../cjs/index.js';
 import esmSupport from '../cjs/esm-support.js';
 
 export const McpInstrumentation = cjs.McpInstrumentation;
+export const InMemoryActivityStore = cjs.InMemoryActivityStore;
+export const registerActivityTool = cjs.registerActivityTool;
 
 /** Same as the CommonJS `register`, and also instruments an already imported ESM copy of the SDK. */
 export function register(options) {

@@ -4,7 +4,6 @@ import type { ConnectionState } from '../connection';
 import { HTTP_PEER, HTTP_REQUEST_KEY } from '../connection';
 import type { HttpPeer } from '../internal-types';
 import type { JsonRpcRequestLike, JsonRpcResponseLike, MessageExtraLike, ServerLike, TransportLike } from '../internal-types';
-import { ERROR_TYPE_CONNECTION_CLOSED } from '../semconv';
 import type { ServerTelemetry } from '../server-telemetry';
 
 /*
@@ -32,7 +31,13 @@ interface PatchRecord {
   restore(): void;
 }
 type Patchable = Record<string | symbol, unknown> & { [PATCHED]?: PatchRecord };
-type TransportWithState = TransportLike & { [CONNECTION]?: ConnectionState; [SEND_WRAPPED]?: true };
+type TransportWithState = TransportLike & {
+  [CONNECTION]?: ConnectionState;
+  [SEND_WRAPPED]?: true;
+  close?: () => Promise<void> | void;
+  /** StdioServerTransport's input stream (SDK-private). */
+  _stdin?: { once?: Function; removeListener?: Function };
+};
 
 /** Replaces methods on a prototype with wrappers; `restore` puts back exactly what was there (own or inherited). */
 function wrapMethods(proto: Patchable, owner: object, wrappers: Record<string, (original: Fn) => Fn>): PatchRecord {
@@ -68,13 +73,45 @@ function connectionOf(server: ServerLike, telemetry: ServerTelemetry, diag: Diag
   if (state === undefined || state.server !== server) {
     state = telemetry.newConnection(server, transport);
     transport[CONNECTION] = state;
-    wrapSend(transport, telemetry, diag);
+    wrapTransport(transport, telemetry, diag);
+    watchStdin(transport, state, telemetry, diag);
   }
   return state;
 }
 
-function wrapSend(transport: TransportWithState, telemetry: ServerTelemetry, diag: DiagLogger): void {
+/** The SDK ignores end of stdin (typescript-sdk #2002): the client is gone, so the session ends here. */
+function watchStdin(transport: TransportWithState, state: ConnectionState, telemetry: ServerTelemetry, diag: DiagLogger): void {
+  const stdin = transport._stdin;
+  if (!stdin || typeof stdin.once !== 'function' || typeof stdin.removeListener !== 'function') return;
+  const onEnd = () => {
+    if (transport[CONNECTION] !== state) return;
+    state.closeReason ??= 'client_disconnect';
+    guard(diag, () => telemetry.connectionClosed(state));
+  };
+  stdin.once('end', onEnd);
+  state.detach = () => stdin.removeListener!('end', onEnd);
+}
+
+/**
+ * Wraps a transport's `send` (every response passes through it) and `close`
+ * (a safety net: an application that sets `transport.onclose` after connect()
+ * cuts the SDK's own close handling off).
+ */
+function wrapTransport(transport: TransportWithState, telemetry: ServerTelemetry, diag: DiagLogger): void {
   if (transport[SEND_WRAPPED] || typeof transport.send !== 'function') return;
+  const originalClose = transport.close;
+  if (typeof originalClose === 'function') {
+    transport.close = function close(this: TransportWithState) {
+      const state = this[CONNECTION];
+      const closed = () => {
+        if (state && this[CONNECTION] === state) guard(diag, () => telemetry.connectionClosed(state));
+      };
+      const result = originalClose.call(this);
+      if (result && typeof (result as Promise<void>).then === 'function') (result as Promise<void>).then(closed, closed);
+      else closed();
+      return result;
+    };
+  }
   const original = transport.send;
   transport.send = function send(this: TransportWithState, message: unknown, options?: unknown) {
     const state = this[CONNECTION];
@@ -92,6 +129,11 @@ function wrapSend(transport: TransportWithState, telemetry: ServerTelemetry, dia
     return sent as Promise<void>;
   };
   transport[SEND_WRAPPED] = true;
+}
+
+function stateOf(server: ServerLike): ConnectionState | undefined {
+  const state = (server._transport as TransportWithState | undefined)?.[CONNECTION];
+  return state !== undefined && state.server === server ? state : undefined;
 }
 
 function guard(diag: DiagLogger, fn: () => void): void {
@@ -144,10 +186,20 @@ export function patchServerClass(Server: unknown, telemetry: ServerTelemetry, di
       },
     _onclose: (original) =>
       function _onclose(this: ServerLike) {
-        const state = (this._transport as TransportWithState | undefined)?.[CONNECTION];
-        if (state !== undefined && state.server === this) {
-          guard(diag, () => telemetry.abandonAll(state, ERROR_TYPE_CONNECTION_CLOSED));
-        }
+        const state = stateOf(this);
+        if (state !== undefined) guard(diag, () => telemetry.connectionClosed(state));
+        return original.apply(this, arguments as never);
+      },
+    _onerror: (original) =>
+      function _onerror(this: ServerLike, error: unknown) {
+        const state = stateOf(this);
+        if (state !== undefined) guard(diag, () => telemetry.transportError(state, error));
+        return original.apply(this, arguments as never);
+      },
+    close: (original) =>
+      function close(this: ServerLike) {
+        const state = stateOf(this);
+        if (state !== undefined) state.closeReason ??= 'server_shutdown';
         return original.apply(this, arguments as never);
       },
   });
@@ -181,8 +233,20 @@ function httpPeerWrapper(original: Fn): Fn {
     } catch {
       // a malformed request object is the SDK's to reject
     }
-    if (peer === undefined) return original.apply(this, arguments as never);
-    return context.with(context.active().setValue(HTTP_REQUEST_KEY, peer), () => original.apply(this, arguments as never));
+    // An HTTP DELETE is the client ending its session; if the transport closes while handling it, that is why.
+    const state = (this as unknown as TransportWithState)[CONNECTION];
+    const deleting = state !== undefined && (req as { method?: string } | undefined)?.method === 'DELETE';
+    if (deleting) state.closeReason ??= 'client_disconnect';
+    const args = arguments;
+    const result = peer === undefined ? original.apply(this, args as never) : context.with(context.active().setValue(HTTP_REQUEST_KEY, peer), () => original.apply(this, args as never));
+    if (deleting && result && typeof (result as Promise<void>).then === 'function') {
+      const settle = () => {
+        // A rejected DELETE (wrong session id) leaves the session open: forget the reason.
+        if (state.session?.endTime === undefined && state.closeReason === 'client_disconnect') state.closeReason = undefined;
+      };
+      (result as Promise<void>).then(settle, settle);
+    }
+    return result;
   };
 }
 

@@ -1,0 +1,108 @@
+import type { ActivityQuery, ClientActivity, ClientActivityStats, ClientActivityStore } from './types';
+
+/*
+ * The default ClientActivityStore: in memory, bounded twice. At most
+ * `maxClients` clients (the least recently active is evicted first) and at most
+ * `maxActivitiesPerClient` activities each (oldest first). Totals keep counting
+ * past the activity cap, so stats stay right while the list stays short.
+ */
+
+const MAX_BREAKDOWN_KEYS = 100;
+const OTHER_KEY = '_other';
+
+interface ClientRecord {
+  activities: ClientActivity[];
+  /** Index of the oldest activity once the ring is full. */
+  head: number;
+  total: number;
+  successes: number;
+  errors: number;
+  byMethod: Record<string, number>;
+  byTool: Record<string, number>;
+  first: number;
+  last: number;
+}
+
+export interface InMemoryActivityStoreOptions {
+  /** @default 200 */
+  maxClients?: number;
+  /** @default 100 */
+  maxActivitiesPerClient?: number;
+}
+
+function bump(counts: Record<string, number>, key: string): void {
+  if (counts[key] === undefined && Object.keys(counts).length >= MAX_BREAKDOWN_KEYS) key = OTHER_KEY;
+  counts[key] = (counts[key] ?? 0) + 1;
+}
+
+export class InMemoryActivityStore implements ClientActivityStore {
+  private readonly clients = new Map<string, ClientRecord>();
+  private readonly maxClients: number;
+  private readonly maxActivities: number;
+
+  constructor(options: InMemoryActivityStoreOptions = {}) {
+    this.maxClients = Math.max(1, Math.floor(options.maxClients ?? 200));
+    this.maxActivities = Math.max(1, Math.floor(options.maxActivitiesPerClient ?? 100));
+  }
+
+  record(trackingId: string, activity: ClientActivity): void {
+    let rec = this.clients.get(trackingId);
+    if (rec === undefined) {
+      if (this.clients.size >= this.maxClients) this.clients.delete(this.clients.keys().next().value as string);
+      rec = { activities: [], head: 0, total: 0, successes: 0, errors: 0, byMethod: Object.create(null), byTool: Object.create(null), first: activity.timestamp, last: activity.timestamp };
+    } else {
+      this.clients.delete(trackingId); // re-insert: Map order is recency order
+    }
+    this.clients.set(trackingId, rec);
+    if (rec.activities.length < this.maxActivities) rec.activities.push(activity);
+    else {
+      rec.activities[rec.head] = activity;
+      rec.head = (rec.head + 1) % this.maxActivities;
+    }
+    rec.total++;
+    if (activity.status === 'error') rec.errors++;
+    else rec.successes++;
+    bump(rec.byMethod, activity.method);
+    if (activity.toolName !== undefined) bump(rec.byTool, activity.toolName);
+    rec.first = Math.min(rec.first, activity.timestamp);
+    rec.last = Math.max(rec.last, activity.timestamp);
+  }
+
+  list(trackingId: string, query: ActivityQuery = {}): ClientActivity[] {
+    const rec = this.clients.get(trackingId);
+    if (!rec) return [];
+    const ordered = rec.activities.slice(rec.head).concat(rec.activities.slice(0, rec.head));
+    const out = ordered.filter(
+      (a) =>
+        (query.since === undefined || a.timestamp >= query.since) &&
+        (query.until === undefined || a.timestamp <= query.until) &&
+        (query.type === undefined || a.type === query.type) &&
+        (query.status === undefined || a.status === query.status) &&
+        (query.method === undefined || a.method === query.method),
+    );
+    out.reverse(); // newest first
+    return query.limit !== undefined ? out.slice(0, Math.max(0, query.limit)) : out;
+  }
+
+  stats(trackingId: string): ClientActivityStats | undefined {
+    const rec = this.clients.get(trackingId);
+    if (!rec) return undefined;
+    const hours = Math.max((rec.last - rec.first) / 3_600_000, 1 / 60);
+    return {
+      trackingId,
+      totalActivities: rec.total,
+      successCount: rec.successes,
+      errorCount: rec.errors,
+      byMethod: { ...rec.byMethod },
+      byTool: { ...rec.byTool },
+      firstActivity: rec.first,
+      lastActivity: rec.last,
+      averageHourlyRate: rec.total / hours,
+    };
+  }
+
+  /** Number of clients currently held (for tests and diagnostics). */
+  get size(): number {
+    return this.clients.size;
+  }
+}

@@ -1,0 +1,58 @@
+import type { Attributes, DiagLogger } from '@opentelemetry/api';
+import type { ResolvedConfig } from './config';
+import type { ConnectionState } from './connection';
+import type { McpMetrics } from './metrics';
+import { ATTR_ERROR_TYPE, ATTR_GEN_AI_PROMPT_NAME, ATTR_GEN_AI_TOOL_NAME, ATTR_MCP_CLIENT_TRACKING_ID, ATTR_MCP_CLIENT_TYPE, ATTR_MCP_METHOD_NAME } from './semconv';
+import type { ClientActivity } from './types';
+
+/**
+ * Per-client accounting of one finished operation: the session's counters,
+ * the capped per-client counter, and the activity store. The store may be
+ * the user's (possibly asynchronous, possibly failing): its errors are logged.
+ */
+export function recordClientActivity(
+  config: ResolvedConfig,
+  metrics: McpMetrics,
+  diag: DiagLogger,
+  state: ConnectionState,
+  type: ClientActivity['type'],
+  metricAttributes: Attributes,
+  durationMs: number,
+): void {
+  const errorType = metricAttributes[ATTR_ERROR_TYPE] as string | undefined;
+  const session = state.session;
+  if (session && session.endTime === undefined) {
+    session.requestCount++;
+    if (errorType !== undefined) session.errorCount++;
+  }
+  const trackingId = state.trackingId;
+  if (trackingId === undefined) return;
+  const method = metricAttributes[ATTR_MCP_METHOD_NAME] as string;
+  if (state.metricTrackingId !== undefined) {
+    const attrs: Attributes = {
+      [ATTR_MCP_CLIENT_TRACKING_ID]: state.metricTrackingId,
+      [ATTR_MCP_CLIENT_TYPE]: state.clientType,
+      [ATTR_MCP_METHOD_NAME]: method,
+    };
+    if (errorType !== undefined) attrs[ATTR_ERROR_TYPE] = errorType;
+    metrics.clientOperations.add(1, attrs);
+  }
+  const store = config.activityStore;
+  if (!store) return;
+  const activity: ClientActivity = { timestamp: Date.now(), type, method, status: errorType === undefined ? 'success' : 'error', durationMs };
+  const tool = metricAttributes[ATTR_GEN_AI_TOOL_NAME];
+  if (typeof tool === 'string') activity.toolName = tool;
+  const prompt = metricAttributes[ATTR_GEN_AI_PROMPT_NAME];
+  if (typeof prompt === 'string') activity.promptName = prompt;
+  if (errorType !== undefined) activity.errorType = errorType;
+  const sessionId = state.sessionId;
+  if (sessionId !== undefined) activity.sessionId = sessionId;
+  try {
+    const result = store.record(trackingId, activity);
+    if (result && typeof (result as Promise<void>).then === 'function') {
+      (result as Promise<void>).then(undefined, (err: unknown) => diag.error('mcp-otel: activityStore.record rejected', err));
+    }
+  } catch (err) {
+    diag.error('mcp-otel: activityStore.record threw', err);
+  }
+}
