@@ -81,11 +81,30 @@ describe('stdio child processes', () => {
 
 describe('HTTP transports in process', () => {
   const ended: Array<{ session: McpSession; reason: McpDisconnectReason }> = [];
+  const started: McpSession[] = [];
   beforeAll(async () => {
-    await instrument({ onSessionEnd: (session, reason) => ended.push({ session: { ...session }, reason }) });
+    await instrument({
+      onSessionStart: (session) => started.push({ ...session }),
+      onSessionEnd: (session, reason) => ended.push({ session: { ...session }, reason }),
+    });
   });
   afterEach(() => {
     ended.length = 0;
+    started.length = 0;
+  });
+
+  it('stateless Streamable HTTP reports no sessions, but identifies the client per request', async () => {
+    const server = await startHttpMcpServer({ mode: 'stateless' });
+    try {
+      const { client } = await connectHttpClient(server.url, { name: 'stateless', version: '1' });
+      await client.listTools();
+      await client.callTool({ name: 'echo', arguments: { text: 'x' } });
+      await client.close();
+      expect(started).toEqual([]);
+      expect(ended).toEqual([]);
+    } finally {
+      await server.close();
+    }
   });
 
   it('Streamable HTTP DELETE ends the session with client_disconnect, exactly once', async () => {
