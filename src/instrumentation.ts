@@ -105,7 +105,7 @@ export class McpInstrumentation extends InstrumentationBase<McpInstrumentationCo
    */
   endSessions(reason: McpDisconnectReason = 'server_shutdown'): void {
     try {
-      this._telemetry?.endAllSessions(reason);
+      this._telemetry?.lifecycle.endAll(reason);
     } catch (err) {
       this._diag.error('mcp-otel: ending sessions failed', err);
     }

@@ -6,8 +6,7 @@ import { ConnectionState, currentHttpRequest } from './connection';
 import type { PendingRequest } from './connection';
 import { recordClientActivity } from './activity';
 import { classifyResponse } from './errors';
-import { credentialKey, IdentityResolver } from './identity';
-import { SessionTracker } from './sessions';
+import { SessionLifecycle } from './session-lifecycle';
 import type { JsonRpcId, JsonRpcRequestLike, JsonRpcResponseLike, MessageExtraLike, ServerLike, TransportLike } from './internal-types';
 import type { McpMetrics } from './metrics';
 import { parentFromMeta } from './propagation';
@@ -21,23 +20,17 @@ import {
   ATTR_GEN_AI_TOOL_NAME,
   ATTR_JSONRPC_REQUEST_ID,
   ATTR_MCP_METHOD_NAME,
-  ATTR_MCP_PROTOCOL_VERSION,
   ATTR_MCP_RESOURCE_URI,
   ATTR_RPC_RESPONSE_STATUS_CODE,
-  ATTR_MCP_CLIENT_CAPABILITIES,
-  ATTR_MCP_SESSION_ID,
   ERROR_TYPE_CANCELLED,
-  ERROR_TYPE_CONNECTION_CLOSED,
   ERROR_TYPE_SEND_FAILED,
   GEN_AI_OPERATION_NAME_VALUE_EXECUTE_TOOL,
 } from './semconv';
-import type { McpDisconnectReason, McpRequestInfo, McpResponseInfo } from './types';
+import type { McpRequestInfo, McpResponseInfo } from './types';
 
 /** Context key holding the ConnectionState of the request being handled (for the activity tool). */
 export const CONNECTION_KEY = createContextKey('mcp-otel.connection');
 
-/** How long after a transport error a close still counts as caused by it. */
-const ERROR_CLOSE_WINDOW_MS = 1000;
 
 /** Where telemetry gets its current tracer, instruments and configuration (they change on provider/config updates). */
 export interface TelemetrySource {
@@ -88,22 +81,25 @@ function describeTarget(method: string, params: Record<string, unknown> | undefi
  * (the adapter also guards each call).
  */
 export class ServerTelemetry {
-  readonly sessions: SessionTracker;
-  private readonly identity: IdentityResolver;
+  readonly lifecycle: SessionLifecycle;
 
   constructor(private readonly source: TelemetrySource) {
-    const safe = <T>(fn: () => T, what: string) => this.safe(fn, what);
-    this.sessions = new SessionTracker({
-      get config() {
-        return source.config;
+    const telemetry = this;
+    this.lifecycle = new SessionLifecycle(
+      {
+        get config() {
+          return source.config;
+        },
+        get metrics() {
+          return source.metrics;
+        },
+        get diag() {
+          return source.diag;
+        },
+        safe: (fn, what) => telemetry.safe(fn, what),
       },
-      get metrics() {
-        return source.metrics;
-      },
-      safe,
-    });
-    this.sessions.onIdle = (state) => this.sessionIdle(state);
-    this.identity = new IdentityResolver(source, (what, err) => this.source.diag.error(`mcp-otel: ${what} failed`, err));
+      (state, errorType) => this.abandonAll(state, errorType),
+    );
   }
 
   newConnection(server: ServerLike, transport: TransportLike): ConnectionState {
@@ -128,12 +124,7 @@ export class ServerTelemetry {
     const headers = extra?.requestInfo?.headers;
     const headerVersion = headers?.['mcp-protocol-version'];
     state.refresh(headers !== undefined, typeof headerVersion === 'string' ? headerVersion : undefined);
-    this.identify(state, extra, initialize);
-    const session = state.session;
-    if (session !== undefined) {
-      if (session.endTime === undefined) session.lastActivity = Date.now();
-      else if (session.disconnectReason === 'timeout') this.sessions.start(state, session.capabilities); // the client came back
-    }
+    this.lifecycle.onRequest(state, extra, initialize);
 
     const info = config.needsRequestInfo ? requestInfo(method, id, params, state) : undefined;
     if (info && config.user.ignoreRequestHook && this.safe(() => config.user.ignoreRequestHook!(info), 'ignoreRequestHook') === true) {
@@ -164,7 +155,9 @@ export class ServerTelemetry {
     if (pending === undefined) return;
     const { span } = pending;
     const classification = classifyResponse(pending.method, message);
-    if (pending.method === 'initialize' && isObject(message.result)) this.initialized(state, pending, message.result);
+    if (pending.method === 'initialize' && isObject(message.result)) {
+      this.lifecycle.initialized(state, span, pending.metricAttributes, pending.params, message.result);
+    }
     if (classification.statusCode !== undefined) this.setStatusCode(span, pending.metricAttributes, classification.statusCode);
     if (classification.errorType !== undefined) {
       span.setAttribute(ATTR_ERROR_TYPE, classification.errorType);
@@ -208,87 +201,6 @@ export class ServerTelemetry {
     }
   }
 
-  /** The transport reported an error; a close that follows soon is attributed to it. */
-  transportError(state: ConnectionState, err: unknown): void {
-    const type = err instanceof Error ? err.constructor.name || 'Error' : '_OTHER';
-    state.lastError = { type, at: Date.now() };
-  }
-
-  /**
-   * The connection is closed (or closing): requests in flight end with
-   * `connection_closed` and the session ends, exactly once, with the reason
-   * whoever knew it recorded first, else the transport's usual meaning of a close.
-   */
-  connectionClosed(state: ConnectionState): void {
-    this.abandonAll(state, ERROR_TYPE_CONNECTION_CLOSED);
-    const now = Date.now();
-    let reason: McpDisconnectReason;
-    let errorType: string | undefined;
-    if (state.closeReason) reason = state.closeReason;
-    else if (state.lastError && now - state.lastError.at <= ERROR_CLOSE_WINDOW_MS) {
-      reason = 'error';
-      errorType = state.lastError.type;
-    } else reason = state.closesOnPeerDisconnect ? 'client_disconnect' : 'server_shutdown';
-    this.sessions.end(state, reason, errorType);
-    state.detach?.();
-    state.detach = undefined;
-  }
-
-  /** Ends every open session, e.g. at process shutdown. */
-  endAllSessions(reason: McpDisconnectReason): void {
-    for (const state of this.sessions.openConnections()) {
-      state.closeReason ??= reason;
-      this.connectionClosed(state);
-    }
-  }
-
-  private sessionIdle(state: ConnectionState): void {
-    this.sessions.end(state, 'timeout');
-    if (!this.source.config.closeIdleSessions) return;
-    try {
-      const closing = (state.transport as { close?: () => unknown }).close?.call(state.transport);
-      if (closing && typeof (closing as Promise<void>).then === 'function') {
-        (closing as Promise<void>).then(undefined, (err: unknown) => this.source.diag.warn('mcp-otel: closing an idle session failed', err));
-      }
-    } catch (err) {
-      this.source.diag.warn('mcp-otel: closing an idle session failed', err);
-    }
-  }
-
-  /** (Re)computes who the client is, when first seen, at initialize, or when its credentials change. */
-  private identify(state: ConnectionState, extra: MessageExtraLike | undefined, initialize: boolean): void {
-    const key = credentialKey(extra);
-    if (state.identified && !initialize && key === state.identityKey) return;
-    const identity = this.identity.resolve({
-      clientName: state.clientName,
-      clientVersion: state.clientVersion,
-      extra,
-      address: state.httpPeer?.address,
-      sessionId: state.transportSessionId,
-    });
-    const metricId = identity.trackingId === undefined ? undefined : this.sessions.metricTrackingId(identity.trackingId);
-    state.setIdentity(identity, metricId, key);
-  }
-
-  /** The server answered initialize: the protocol version is negotiated and the session starts. */
-  private initialized(state: ConnectionState, pending: PendingRequest, result: Record<string, unknown>): void {
-    state.setProtocolVersion(result.protocolVersion);
-    const version = state.protocolVersion;
-    if (version !== undefined) {
-      pending.span.setAttribute(ATTR_MCP_PROTOCOL_VERSION, version);
-      pending.metricAttributes[ATTR_MCP_PROTOCOL_VERSION] = version;
-    }
-    // Stateless HTTP (no session id, a server per request) has no session to track.
-    if (state.networkProtocolName === 'http' && state.transportSessionId === undefined) return;
-    const capabilities = isObject(pending.params?.capabilities) ? pending.params.capabilities : undefined;
-    this.sessions.start(state, capabilities);
-    const session = state.session;
-    if (!session) return;
-    pending.span.setAttribute(ATTR_MCP_SESSION_ID, session.id);
-    const declared = (['sampling', 'elicitation', 'roots'] as const).filter((c) => session.capabilities[c]);
-    pending.span.setAttribute(ATTR_MCP_CLIENT_CAPABILITIES, declared);
-  }
-
   /**
    * Starts the span of an incoming notification. Notifications get no response,
    * so the caller ends the span when dispatch returns (`endNotification`).
@@ -302,7 +214,7 @@ export class ServerTelemetry {
     const headers = extra?.requestInfo?.headers ?? currentHttpRequest()?.headers;
     const headerVersion = headers?.['mcp-protocol-version'];
     state.refresh(headers !== undefined, typeof headerVersion === 'string' ? headerVersion : undefined);
-    if (state.session !== undefined && state.session.endTime === undefined) state.session.lastActivity = Date.now();
+    this.lifecycle.touch(state);
     const info = config.needsRequestInfo ? requestInfo(method, undefined, params, state) : undefined;
     if (info && config.user.ignoreRequestHook && this.safe(() => config.user.ignoreRequestHook!(info), 'ignoreRequestHook') === true) {
       return undefined;

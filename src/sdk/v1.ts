@@ -86,7 +86,7 @@ function watchStdin(transport: TransportWithState, state: ConnectionState, telem
   const onEnd = () => {
     if (transport[CONNECTION] !== state) return;
     state.closeReason ??= 'client_disconnect';
-    guard(diag, () => telemetry.connectionClosed(state));
+    guard(diag, () => telemetry.lifecycle.connectionClosed(state));
   };
   stdin.once('end', onEnd);
   state.detach = () => stdin.removeListener!('end', onEnd);
@@ -104,7 +104,7 @@ function wrapTransport(transport: TransportWithState, telemetry: ServerTelemetry
     transport.close = function close(this: TransportWithState) {
       const state = this[CONNECTION];
       const closed = () => {
-        if (state && this[CONNECTION] === state) guard(diag, () => telemetry.connectionClosed(state));
+        if (state && this[CONNECTION] === state) guard(diag, () => telemetry.lifecycle.connectionClosed(state));
       };
       const result = originalClose.call(this);
       if (result && typeof (result as Promise<void>).then === 'function') (result as Promise<void>).then(closed, closed);
@@ -187,13 +187,13 @@ export function patchServerClass(Server: unknown, telemetry: ServerTelemetry, di
     _onclose: (original) =>
       function _onclose(this: ServerLike) {
         const state = stateOf(this);
-        if (state !== undefined) guard(diag, () => telemetry.connectionClosed(state));
+        if (state !== undefined) guard(diag, () => telemetry.lifecycle.connectionClosed(state));
         return original.apply(this, arguments as never);
       },
     _onerror: (original) =>
       function _onerror(this: ServerLike, error: unknown) {
         const state = stateOf(this);
-        if (state !== undefined) guard(diag, () => telemetry.transportError(state, error));
+        if (state !== undefined) guard(diag, () => telemetry.lifecycle.transportError(state, error));
         return original.apply(this, arguments as never);
       },
     close: (original) =>

@@ -1,0 +1,126 @@
+import type { Attributes, DiagLogger, Span } from '@opentelemetry/api';
+import type { ResolvedConfig } from './config';
+import type { ConnectionState } from './connection';
+import { credentialKey, IdentityResolver } from './identity';
+import type { MessageExtraLike } from './internal-types';
+import type { McpMetrics } from './metrics';
+import { ATTR_MCP_CLIENT_CAPABILITIES, ATTR_MCP_PROTOCOL_VERSION, ATTR_MCP_SESSION_ID, ERROR_TYPE_CONNECTION_CLOSED } from './semconv';
+import { SessionTracker } from './sessions';
+import type { McpDisconnectReason } from './types';
+
+/** How long after a transport error a close still counts as caused by it. */
+const ERROR_CLOSE_WINDOW_MS = 1000;
+
+export interface LifecycleSource {
+  readonly config: ResolvedConfig;
+  readonly metrics: McpMetrics;
+  readonly diag: DiagLogger;
+  safe<T>(fn: () => T, what: string): T | undefined;
+}
+
+/**
+ * What happens to a connection between messages: who the client is
+ * (identity), when its session starts, and why and when it ends. Requests in
+ * flight at the end are handed back to the span side through `abandonAll`.
+ */
+export class SessionLifecycle {
+  readonly sessions: SessionTracker;
+  private readonly identity: IdentityResolver;
+
+  constructor(
+    private readonly source: LifecycleSource,
+    private readonly abandonAll: (state: ConnectionState, errorType: string) => void,
+  ) {
+    this.sessions = new SessionTracker(source);
+    this.sessions.onIdle = (state) => this.idle(state);
+    this.identity = new IdentityResolver(source, (what, err) => source.diag.error(`mcp-otel: ${what} failed`, err));
+  }
+
+  /** Per request: identify the client when first seen, at initialize or when its credentials change; note activity. */
+  onRequest(state: ConnectionState, extra: MessageExtraLike | undefined, initialize: boolean): void {
+    const key = credentialKey(extra);
+    if (!state.identified || initialize || key !== state.identityKey) {
+      const identity = this.identity.resolve({
+        clientName: state.clientName,
+        clientVersion: state.clientVersion,
+        extra,
+        address: state.httpPeer?.address,
+        sessionId: state.transportSessionId,
+      });
+      const metricId = identity.trackingId === undefined ? undefined : this.sessions.metricTrackingId(identity.trackingId);
+      state.setIdentity(identity, metricId, key);
+    }
+    this.touch(state);
+  }
+
+  /** Any message counts as activity; a client that returns after a timeout starts a new session. */
+  touch(state: ConnectionState): void {
+    const session = state.session;
+    if (session === undefined) return;
+    if (session.endTime === undefined) session.lastActivity = Date.now();
+    else if (session.disconnectReason === 'timeout') this.sessions.start(state, session.capabilities);
+  }
+
+  /** The server answered initialize: the protocol version is negotiated and the session starts. */
+  initialized(state: ConnectionState, span: Span, metricAttributes: Attributes, params: Record<string, unknown> | undefined, result: Record<string, unknown>): void {
+    state.setProtocolVersion(result.protocolVersion);
+    const version = state.protocolVersion;
+    if (version !== undefined) {
+      span.setAttribute(ATTR_MCP_PROTOCOL_VERSION, version);
+      metricAttributes[ATTR_MCP_PROTOCOL_VERSION] = version;
+    }
+    // Stateless HTTP (no session id, a server per request) has no session to track.
+    if (state.networkProtocolName === 'http' && state.transportSessionId === undefined) return;
+    const capabilities = params?.capabilities;
+    this.sessions.start(state, capabilities !== null && typeof capabilities === 'object' ? (capabilities as Record<string, unknown>) : undefined);
+    const session = state.session;
+    if (!session) return;
+    span.setAttribute(ATTR_MCP_SESSION_ID, session.id);
+    span.setAttribute(ATTR_MCP_CLIENT_CAPABILITIES, (['sampling', 'elicitation', 'roots'] as const).filter((c) => session.capabilities[c]));
+  }
+
+  /** The transport reported an error; a close that follows soon is attributed to it. */
+  transportError(state: ConnectionState, err: unknown): void {
+    const type = err instanceof Error ? err.constructor.name || 'Error' : '_OTHER';
+    state.lastError = { type, at: Date.now() };
+  }
+
+  /**
+   * The connection is closed (or closing): requests in flight end with
+   * `connection_closed` and the session ends, exactly once, with the reason
+   * whoever knew it recorded first, else the transport's usual meaning of a close.
+   */
+  connectionClosed(state: ConnectionState): void {
+    this.abandonAll(state, ERROR_TYPE_CONNECTION_CLOSED);
+    let reason: McpDisconnectReason;
+    let errorType: string | undefined;
+    if (state.closeReason) reason = state.closeReason;
+    else if (state.lastError && Date.now() - state.lastError.at <= ERROR_CLOSE_WINDOW_MS) {
+      reason = 'error';
+      errorType = state.lastError.type;
+    } else reason = state.closesOnPeerDisconnect ? 'client_disconnect' : 'server_shutdown';
+    this.sessions.end(state, reason, errorType);
+    state.detach?.();
+    state.detach = undefined;
+  }
+
+  /** Ends every open session, e.g. at process shutdown. */
+  endAll(reason: McpDisconnectReason): void {
+    for (const state of this.sessions.openConnections()) {
+      state.closeReason ??= reason;
+      this.connectionClosed(state);
+    }
+  }
+
+  private idle(state: ConnectionState): void {
+    this.sessions.end(state, 'timeout');
+    if (!this.source.config.closeIdleSessions) return;
+    const warn = (err: unknown) => this.source.diag.warn('mcp-otel: closing an idle session failed', err);
+    try {
+      const closing = (state.transport as { close?: () => unknown }).close?.call(state.transport);
+      if (closing && typeof (closing as Promise<void>).then === 'function') (closing as Promise<void>).then(undefined, warn);
+    } catch (err) {
+      warn(err);
+    }
+  }
+}
