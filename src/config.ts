@@ -1,3 +1,4 @@
+import type { AddressMode } from './client-address';
 import { DEFAULT_TRACKING_SECRET } from './tracking-id';
 import type { ClientActivityStore, McpInstrumentationConfig, McpStatusCodeAttribute } from './types';
 
@@ -14,6 +15,7 @@ export const ENV_SESSION_IDLE_TIMEOUT = 'OTEL_INSTRUMENTATION_MCP_SESSION_IDLE_T
 
 const DEFAULT_IDLE_TIMEOUT_MS = 30 * 60 * 1000;
 const DEFAULT_MAX_TRACKED_CLIENTS = 200;
+const DEFAULT_MAX_METRIC_VALUES = 100;
 
 /** The configuration with defaults and environment overrides applied; read on the hot path. */
 export interface ResolvedConfig {
@@ -23,7 +25,8 @@ export interface ResolvedConfig {
   readonly captureToolResults: boolean;
   readonly capturePromptArguments: boolean;
   readonly captureRequestHeaders: readonly string[];
-  readonly captureClientAddress: boolean;
+  /** `undefined` = do not record the client address. */
+  readonly clientAddressMode: AddressMode | undefined;
   readonly resourceUriInSpanName: boolean;
   readonly maxCapturedValueLength: number;
   readonly statusCodeAttribute: McpStatusCodeAttribute;
@@ -34,6 +37,7 @@ export interface ResolvedConfig {
   readonly trackingIdFromUserAgent: boolean;
   readonly captureUserIdentity: boolean;
   readonly maxTrackedClients: number;
+  readonly maxMetricAttributeValues: number;
   /** Milliseconds; 0 = never. */
   readonly sessionIdleTimeout: number;
   readonly closeIdleSessions: boolean;
@@ -50,6 +54,15 @@ function envBool(env: Env, name: string, fallback: boolean, warn: Warn): boolean
   if (raw === 'false' || raw === '0') return false;
   warn(`${name}=${env[name]} is not a boolean (true/false); using ${fallback}`);
   return fallback;
+}
+
+function addressMode(value: unknown, warn: Warn): AddressMode | undefined {
+  const raw = typeof value === 'string' ? value.trim().toLowerCase() : value;
+  if (raw === undefined || raw === '' || raw === false || raw === 'false' || raw === '0') return undefined;
+  if (raw === true || raw === 'true' || raw === '1') return 'full';
+  if (raw === 'truncate' || raw === 'hash') return raw;
+  warn(`captureClientAddress=${String(value)} is not true, false, "truncate" or "hash"; not recording addresses`);
+  return undefined;
 }
 
 function headerList(names: readonly string[] | undefined, warn: Warn): string[] {
@@ -89,7 +102,7 @@ export function resolveConfig(user: McpInstrumentationConfig, env: Env, warn: Wa
       envHeaders !== undefined ? envHeaders.split(',') : user.captureRequestHeaders,
       warn,
     ),
-    captureClientAddress: envBool(env, ENV_CAPTURE_CLIENT_ADDRESS, user.captureClientAddress ?? false, warn),
+    clientAddressMode: addressMode(env[ENV_CAPTURE_CLIENT_ADDRESS] ?? user.captureClientAddress, warn),
     resourceUriInSpanName: user.resourceUriInSpanName ?? false,
     maxCapturedValueLength: typeof maxLen === 'number' && maxLen > 0 ? Math.floor(maxLen) : 4096,
     statusCodeAttribute: ['rpc.response.status_code', 'rpc.status_code', 'both'].includes(statusCodeAttribute)
@@ -101,6 +114,7 @@ export function resolveConfig(user: McpInstrumentationConfig, env: Env, warn: Wa
     trackingIdFromUserAgent: user.trackingIdFromUserAgent ?? false,
     captureUserIdentity: user.captureUserIdentity ?? false,
     maxTrackedClients: nonNegative(user.maxTrackedClients, DEFAULT_MAX_TRACKED_CLIENTS, 'maxTrackedClients', warn),
+    maxMetricAttributeValues: nonNegative(user.maxMetricAttributeValues, DEFAULT_MAX_METRIC_VALUES, 'maxMetricAttributeValues', warn),
     sessionIdleTimeout: nonNegative(
       env[ENV_SESSION_IDLE_TIMEOUT] ?? user.sessionIdleTimeout,
       DEFAULT_IDLE_TIMEOUT_MS,

@@ -2,6 +2,7 @@ import { context, createContextKey } from '@opentelemetry/api';
 import type { Attributes, Span } from '@opentelemetry/api';
 import type { HttpPeer, JsonRpcId, ServerLike, TransportLike } from './internal-types';
 import { CLIENT_TYPE_UNKNOWN } from './client-type';
+import { capLength, MAX_NAME_LENGTH } from './targets';
 import type { ClientIdentity } from './identity';
 import type { SessionRecord } from './sessions';
 import type { ClientActivityStore, McpDisconnectReason, McpUserContext } from './types';
@@ -160,8 +161,8 @@ export class ConnectionState {
   }
 
   setClientInfo(info: { name?: unknown; version?: unknown }): void {
-    this.clientName = typeof info.name === 'string' ? info.name : undefined;
-    this.clientVersion = typeof info.version === 'string' ? info.version : undefined;
+    this.clientName = typeof info.name === 'string' ? capLength(info.name, MAX_NAME_LENGTH) : undefined;
+    this.clientVersion = typeof info.version === 'string' ? capLength(info.version, MAX_NAME_LENGTH) : undefined;
     this.rebuild();
   }
 

@@ -75,6 +75,10 @@ export class IdentityResolver {
     return this.generator;
   }
 
+  hash(material: string): string {
+    return this.ids.hash(material);
+  }
+
   resolve(inputs: IdentityInputs): ClientIdentity {
     const config = this.config;
     const auth = (inputs.extra?.authInfo ?? undefined) as AuthInfoLike | undefined;

@@ -5,8 +5,10 @@ import type { ResolvedConfig } from './config';
 import { ConnectionState, currentHttpRequest } from './connection';
 import type { PendingRequest } from './connection';
 import { recordClientActivity } from './activity';
+import { recordedAddress } from './client-address';
 import { classifyResponse } from './errors';
 import { SessionLifecycle } from './session-lifecycle';
+import { capLength, MAX_NAME_LENGTH, Targets } from './targets';
 import type { JsonRpcId, JsonRpcRequestLike, JsonRpcResponseLike, MessageExtraLike, ServerLike, TransportLike } from './internal-types';
 import type { McpMetrics } from './metrics';
 import { parentFromMeta } from './propagation';
@@ -14,17 +16,11 @@ import {
   ATTR_CLIENT_ADDRESS,
   ATTR_CLIENT_PORT,
   ATTR_ERROR_TYPE,
-  ATTR_GEN_AI_OPERATION_NAME,
-  ATTR_GEN_AI_PROMPT_NAME,
   ATTR_GEN_AI_TOOL_CALL_RESULT,
-  ATTR_GEN_AI_TOOL_NAME,
   ATTR_JSONRPC_REQUEST_ID,
-  ATTR_MCP_METHOD_NAME,
-  ATTR_MCP_RESOURCE_URI,
   ATTR_RPC_RESPONSE_STATUS_CODE,
   ERROR_TYPE_CANCELLED,
   ERROR_TYPE_SEND_FAILED,
-  GEN_AI_OPERATION_NAME_VALUE_EXECUTE_TOOL,
 } from './semconv';
 import type { McpRequestInfo, McpResponseInfo } from './types';
 
@@ -44,36 +40,6 @@ export interface TelemetrySource {
 const ATTR_RPC_STATUS_CODE = 'rpc.status_code';
 type Outcome = McpResponseInfo['outcome'];
 
-/** Per-message target: what the span name and the low-cardinality attributes carry. */
-function describeTarget(method: string, params: Record<string, unknown> | undefined, spanAttrs: Attributes, metricAttrs: Attributes, uriInName: boolean): string {
-  const name = params?.name;
-  switch (method) {
-    case 'tools/call':
-      spanAttrs[ATTR_GEN_AI_OPERATION_NAME] = metricAttrs[ATTR_GEN_AI_OPERATION_NAME] = GEN_AI_OPERATION_NAME_VALUE_EXECUTE_TOOL;
-      if (typeof name === 'string') {
-        spanAttrs[ATTR_GEN_AI_TOOL_NAME] = metricAttrs[ATTR_GEN_AI_TOOL_NAME] = name;
-        return `${method} ${name}`;
-      }
-      return method;
-    case 'prompts/get':
-      if (typeof name === 'string') {
-        spanAttrs[ATTR_GEN_AI_PROMPT_NAME] = metricAttrs[ATTR_GEN_AI_PROMPT_NAME] = name;
-        return `${method} ${name}`;
-      }
-      return method;
-    case 'resources/read':
-    case 'resources/subscribe':
-    case 'resources/unsubscribe': {
-      const uri = params?.uri;
-      if (typeof uri !== 'string') return method;
-      spanAttrs[ATTR_MCP_RESOURCE_URI] = uri;
-      return uriInName ? `${method} ${uri}` : method;
-    }
-    default:
-      return method;
-  }
-}
-
 /**
  * Turns the MCP messages a server receives and sends into spans and metric
  * points. Knows nothing about how the SDK is hooked: adapters call it.
@@ -82,8 +48,10 @@ function describeTarget(method: string, params: Record<string, unknown> | undefi
  */
 export class ServerTelemetry {
   readonly lifecycle: SessionLifecycle;
+  private readonly targets: Targets;
 
   constructor(private readonly source: TelemetrySource) {
+    this.targets = new Targets(() => source.config.maxMetricAttributeValues);
     const telemetry = this;
     this.lifecycle = new SessionLifecycle(
       {
@@ -131,9 +99,9 @@ export class ServerTelemetry {
       return undefined;
     }
 
-    const spanAttrs: Attributes = { ...state.spanAttributes, [ATTR_MCP_METHOD_NAME]: method, [ATTR_JSONRPC_REQUEST_ID]: String(id) };
-    const metricAttrs: Attributes = { ...state.metricAttributes, [ATTR_MCP_METHOD_NAME]: method };
-    const name = describeTarget(method, params, spanAttrs, metricAttrs, config.resourceUriInSpanName);
+    const spanAttrs: Attributes = { ...state.spanAttributes, [ATTR_JSONRPC_REQUEST_ID]: typeof id === 'string' ? capLength(id, MAX_NAME_LENGTH) : String(id) };
+    const metricAttrs: Attributes = { ...state.metricAttributes };
+    const name = this.targets.describe(method, params, spanAttrs, metricAttrs, config.resourceUriInSpanName);
     this.addRequestDetails(state, method, params, headers, spanAttrs);
 
     const { parent, links } = parentFromMeta(params);
@@ -219,12 +187,12 @@ export class ServerTelemetry {
     if (info && config.user.ignoreRequestHook && this.safe(() => config.user.ignoreRequestHook!(info), 'ignoreRequestHook') === true) {
       return undefined;
     }
-    const spanAttrs: Attributes = { ...state.spanAttributes, [ATTR_MCP_METHOD_NAME]: method };
-    const metricAttrs: Attributes = { ...state.metricAttributes, [ATTR_MCP_METHOD_NAME]: method };
+    const spanAttrs: Attributes = { ...state.spanAttributes };
+    const metricAttrs: Attributes = { ...state.metricAttributes };
+    const name = this.targets.describe(method, params, spanAttrs, metricAttrs, false);
     this.addRequestDetails(state, method, params, headers, spanAttrs);
-    if (method === 'notifications/resources/updated' && typeof params?.uri === 'string') spanAttrs[ATTR_MCP_RESOURCE_URI] = params.uri;
     const { parent, links } = parentFromMeta(params);
-    const span = tracer.startSpan(method, { kind: SpanKind.SERVER, attributes: spanAttrs, links }, parent);
+    const span = tracer.startSpan(name, { kind: SpanKind.SERVER, attributes: spanAttrs, links }, parent);
     if (info && config.user.requestHook) this.safe(() => config.user.requestHook!(span, info), 'requestHook');
     if (method === 'notifications/cancelled' && params) {
       const target = params.requestId;
@@ -253,11 +221,12 @@ export class ServerTelemetry {
     spanAttrs: Attributes,
   ): void {
     const config = this.source.config;
-    if (config.captureClientAddress) {
+    const addressMode = config.clientAddressMode;
+    if (addressMode !== undefined) {
       const peer = state.httpPeer;
       if (peer?.address) {
-        spanAttrs[ATTR_CLIENT_ADDRESS] = peer.address;
-        if (peer.port !== undefined) spanAttrs[ATTR_CLIENT_PORT] = peer.port;
+        spanAttrs[ATTR_CLIENT_ADDRESS] = recordedAddress(peer.address, addressMode, (m) => this.lifecycle.hash(m));
+        if (addressMode === 'full' && peer.port !== undefined) spanAttrs[ATTR_CLIENT_PORT] = peer.port;
       }
     }
     if (config.captureToolArguments || config.capturePromptArguments) {

@@ -36,6 +36,11 @@ export class SessionLifecycle {
     this.identity = new IdentityResolver(source, (what, err) => source.diag.error(`mcp-otel: ${what} failed`, err));
   }
 
+  /** A keyed hash (the tracking secret) for identifiers that must not be recorded raw. */
+  hash(material: string): string {
+    return this.identity.hash(material);
+  }
+
   /** Per request: identify the client when first seen, at initialize or when its credentials change; note activity. */
   onRequest(state: ConnectionState, extra: MessageExtraLike | undefined, initialize: boolean): void {
     const key = credentialKey(extra);

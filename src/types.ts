@@ -80,10 +80,12 @@ export interface McpInstrumentationConfig extends InstrumentationConfig {
    */
   captureRequestHeaders?: string[];
   /**
-   * Record `client.address` / `client.port` of HTTP clients (personal data in many jurisdictions).
-   * Env: `OTEL_INSTRUMENTATION_MCP_CAPTURE_CLIENT_ADDRESS`. @default false
+   * Record `client.address` of HTTP clients (personal data in many jurisdictions): `true` as is (with
+   * `client.port`), `'truncate'` to the /24 (IPv4) or /48 (IPv6) network, `'hash'` as a keyed hash (see
+   * `trackingSecret`); anonymised forms carry no port.
+   * Env: `OTEL_INSTRUMENTATION_MCP_CAPTURE_CLIENT_ADDRESS` (`true`, `false`, `truncate`, `hash`). @default false
    */
-  captureClientAddress?: boolean;
+  captureClientAddress?: boolean | 'truncate' | 'hash';
   /** Use the resource URI as span-name target for `resources/*` (high cardinality). @default false */
   resourceUriInSpanName?: boolean;
   /** Redaction hook applied to every opted-in value (arguments, results, prompt variables, headers). */
@@ -115,6 +117,12 @@ export interface McpInstrumentationConfig extends InstrumentationConfig {
    * recorded as `_overflow`. @default 200
    */
   maxTrackedClients?: number;
+  /**
+   * Distinct tool names, prompt names and non-standard method names per process that get their own metric
+   * series; later ones are recorded as `_OTHER` (clients choose these values). Spans keep the real value.
+   * @default 100
+   */
+  maxMetricAttributeValues?: number;
   /**
    * A session with no activity for this many milliseconds ends with reason `timeout`; 0 disables.
    * Env: `OTEL_INSTRUMENTATION_MCP_SESSION_IDLE_TIMEOUT` (ms). @default 1800000 (30 minutes)

@@ -366,6 +366,23 @@ describe('client address', () => {
     }
   });
 
+  it('anonymises the address when asked: truncate to the network, or a keyed hash, never with the port', async () => {
+    for (const [mode, expected] of [
+      ['truncate', /^127\.0\.0\.0$/],
+      ['hash', /^[0-9a-f]{16}$/],
+    ] as const) {
+      resetTelemetry();
+      await instrument({ captureClientAddress: mode, trackingSecret: 'addr' });
+      const server = await startServer({ mode: 'stateful' });
+      const { client } = await connect(server);
+      await client.callTool({ name: 'echo', arguments: { text: 'x' } });
+      const span = spanNamed(mcpSpans(await finishedSpans(3)), 'tools/call echo');
+      expect(String(span.attributes['client.address'])).toMatch(expected);
+      expect(span.attributes['client.port']).toBeUndefined();
+      expect(JSON.stringify(spanExporter.getFinishedSpans().map((s) => s.attributes))).not.toContain('127.0.0.1');
+    }
+  });
+
   it('keeps each request its own peer when requests of one session arrive concurrently', async () => {
     await instrument({ captureClientAddress: true });
     const server = await startServer({ mode: 'stateful' });

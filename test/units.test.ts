@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { resolveConfig } from '../dist/cjs/config.js';
 import { classifyResponse, cleanErrorMessage } from '../dist/cjs/errors.js';
 import { PACKAGE_NAME, PACKAGE_VERSION } from '../dist/cjs/version.js';
+import { recordedAddress, truncateAddress } from '../dist/cjs/client-address.js';
 import pkg from '../package.json';
 
 describe('version', () => {
@@ -41,7 +42,7 @@ describe('resolveConfig', () => {
   const warn = (m: string) => warnings.push(m);
   it('defaults to capturing nothing', () => {
     const c = resolveConfig({}, {}, warn);
-    expect([c.captureToolArguments, c.captureToolResults, c.capturePromptArguments, c.captureClientAddress]).toEqual([false, false, false, false]);
+    expect([c.captureToolArguments, c.captureToolResults, c.capturePromptArguments, c.clientAddressMode]).toEqual([false, false, false, undefined]);
     expect(c.captureRequestHeaders).toEqual([]);
     expect(c.statusCodeAttribute).toBe('rpc.response.status_code');
   });
@@ -52,11 +53,31 @@ describe('resolveConfig', () => {
       warn,
     );
     expect(c.captureToolResults).toBe(false);
-    expect(c.captureClientAddress).toBe(false);
+    expect(c.clientAddressMode).toBeUndefined();
     expect(warnings.some((w) => w.includes('maybe'))).toBe(true);
   });
   it('never allows credential headers', () => {
     const c = resolveConfig({}, { OTEL_INSTRUMENTATION_MCP_CAPTURE_REQUEST_HEADERS: 'User-Agent, Authorization,cookie,x-tenant' }, warn);
     expect(c.captureRequestHeaders).toEqual(['user-agent', 'x-tenant']);
+  });
+});
+
+describe('client address anonymisation', () => {
+  it('truncates IPv4 to /24 and IPv6 to /48', () => {
+    expect(truncateAddress('203.0.113.77')).toBe('203.0.113.0');
+    expect(truncateAddress('::ffff:198.51.100.9')).toBe('198.51.100.0');
+    expect(truncateAddress('2001:db8:85a3:8d3:1319:8a2e:370:7348')).toBe('2001:db8:85a3::');
+    expect(truncateAddress('2001:db8::1')).toBe('2001:db8:0::');
+    expect(truncateAddress('not an address')).toBe('_OTHER');
+  });
+  it('hashes with the given keyed hash, never returning the address', () => {
+    const hashed = recordedAddress('203.0.113.77', 'hash', (m) => `h(${m.length})`);
+    expect(hashed).toBe('h(20)');
+    expect(recordedAddress('203.0.113.77', 'full', () => 'x')).toBe('203.0.113.77');
+  });
+  it('accepts the modes from code and environment', () => {
+    expect(resolveConfig({ captureClientAddress: 'truncate' }, {}, () => {}).clientAddressMode).toBe('truncate');
+    expect(resolveConfig({}, { OTEL_INSTRUMENTATION_MCP_CAPTURE_CLIENT_ADDRESS: 'hash' }, () => {}).clientAddressMode).toBe('hash');
+    expect(resolveConfig({ captureClientAddress: true }, { OTEL_INSTRUMENTATION_MCP_CAPTURE_CLIENT_ADDRESS: 'false' }, () => {}).clientAddressMode).toBeUndefined();
   });
 });
