@@ -1,6 +1,6 @@
 import { diag } from '@opentelemetry/api';
 import type { McpInstrumentation } from './instrumentation';
-import { sdkEsmServerUrl } from './register';
+import { sdkEsmServerUrls } from './register';
 
 /**
  * ESM modules imported before the loader hook existed cannot be hooked, but
@@ -9,10 +9,10 @@ import { sdkEsmServerUrl } from './register';
  */
 export function patchImportedEsmSdk(instrumentation: McpInstrumentation, importUrl: (url: string) => Promise<unknown>): void {
   if (!instrumentation.isEnabled()) return;
-  const url = sdkEsmServerUrl();
-  if (url === undefined) return;
-  importUrl(url).then(
-    (mod) => instrumentation.instrument(mod),
-    (err) => diag.debug('mcp-otel: no ESM copy of @modelcontextprotocol/sdk to patch', err),
-  );
+  for (const url of sdkEsmServerUrls()) {
+    importUrl(url).then(
+      (mod) => instrumentation.instrument(mod),
+      (err) => diag.debug(`mcp-otel: could not load ${url} to patch it`, err),
+    );
+  }
 }

@@ -130,19 +130,21 @@ export function register(options: RegisterOptions = {}): RegisterHandle {
 }
 
 /**
- * file: URL of the ESM build of the SDK's server module as the application
- * resolves it, for patching an ESM copy imported before `register()` ran.
+ * file: URLs of the ESM build of the SDK's server modules (server, Streamable
+ * HTTP and SSE transports) as the application resolves them, for patching ESM
+ * copies imported before `register()` ran.
  */
-export function sdkEsmServerUrl(): string | undefined {
+export function sdkEsmServerUrls(): string[] {
   const bases = [process.argv[1], path.join(process.cwd(), 'index.js')].filter((b): b is string => typeof b === 'string');
   for (const base of bases) {
     try {
       const cjsPath = createRequire(path.resolve(base)).resolve('@modelcontextprotocol/sdk/server/index.js');
-      const esmPath = cjsPath.replace(/([/\\])dist[/\\]cjs([/\\])/, '$1dist$1esm$2');
-      if (esmPath !== cjsPath) return pathToFileURL(esmPath).href;
+      const esmDir = path.dirname(cjsPath.replace(/([/\\])dist[/\\]cjs([/\\])/, '$1dist$1esm$2'));
+      if (esmDir === path.dirname(cjsPath)) continue;
+      return ['index.js', 'streamableHttp.js', 'sse.js'].map((file) => pathToFileURL(path.join(esmDir, file)).href);
     } catch {
       // not resolvable from here
     }
   }
-  return undefined;
+  return [];
 }

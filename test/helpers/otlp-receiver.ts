@@ -227,7 +227,12 @@ export interface ReceivedRequest {
 export interface OtlpReceiverOptions {
   /** Largest accepted body (after decompression). @default 16 MiB */
   maxBodyBytes?: number;
+  /** Keep every decompressed request body (for byte-level checks such as privacy canaries). */
+  keepBodies?: boolean;
 }
+
+/** How the receiver misbehaves, to test exporters against a failing collector. */
+export type ReceiverFault = { kind: 'none' } | { kind: 'status'; status: 500 | 429 | 503 } | { kind: 'slow'; delayMs: number };
 
 /** OTel SpanKind (API enum) → OTLP SpanKind. */
 export const OTLP_SPAN_KIND = { INTERNAL: 1, SERVER: 2, CLIENT: 3, PRODUCER: 4, CONSUMER: 5 } as const;
@@ -260,10 +265,15 @@ export class OtlpReceiver {
   private readonly _metrics: ReceivedMetric[] = [];
   private readonly _requests: ReceivedRequest[] = [];
   private readonly _errors: string[] = [];
+  private readonly _bodies: Buffer[] = [];
+  private readonly keepBodies: boolean;
+  private fault: ReceiverFault = { kind: 'none' };
+  private _faulted = 0;
   private _url: string | undefined;
 
   constructor(options: OtlpReceiverOptions = {}) {
     this.maxBodyBytes = options.maxBodyBytes ?? 16 * 1024 * 1024;
+    this.keepBodies = options.keepBodies ?? false;
     this.server = createServer((req, res) => this.handle(req, res));
     this.server.requestTimeout = 10_000;
     this.server.headersTimeout = 5_000;
@@ -309,6 +319,21 @@ export class OtlpReceiver {
   metric(name: string): ReceivedMetric | undefined {
     for (let i = this._metrics.length - 1; i >= 0; i--) if (this._metrics[i].name === name) return this._metrics[i];
     return undefined;
+  }
+
+  /** Every decompressed request body, when started with `keepBodies`. */
+  bodies(): Buffer[] {
+    return [...this._bodies];
+  }
+
+  /** From now on, answer every export with an error status, slowly, or normally again. */
+  setFault(fault: ReceiverFault): void {
+    this.fault = fault;
+  }
+
+  /** How many export requests were answered with a fault. */
+  get faulted(): number {
+    return this._faulted;
   }
 
   /** Every accepted export request (logs included). */
@@ -404,10 +429,24 @@ export class OtlpReceiver {
     req.on('error', (err) => this._errors.push(`${path}: ${err.message}`));
     req.on('end', () => {
       if (res.headersSent) return;
+      const fault = this.fault;
+      if (fault.kind === 'status') {
+        this._faulted++;
+        res.writeHead(fault.status, { 'content-type': 'application/json' }).end('{}');
+        return;
+      }
+      if (fault.kind === 'slow') {
+        // Accept nothing, answer late: the exporter's timeout should give up first.
+        this._faulted++;
+        const timer = setTimeout(() => res.headersSent || res.writeHead(503).end(), fault.delayMs);
+        res.on('close', () => clearTimeout(timer));
+        return;
+      }
       let body: Buffer;
       try {
         body = decompress(Buffer.concat(chunks), req.headers['content-encoding']);
         if (body.length > this.maxBodyBytes) throw new Error(`body larger than ${this.maxBodyBytes} bytes`);
+        if (this.keepBodies) this._bodies.push(body);
         if (signal === 'traces') this._spans.push(...decodeTraces(body, encoding));
         else if (signal === 'metrics') this._metrics.push(...decodeMetrics(body, encoding));
         else if (encoding === 'json') JSON.parse(body.toString('utf8')); // logs: only checked to be well-formed
