@@ -232,7 +232,11 @@ export interface OtlpReceiverOptions {
 }
 
 /** How the receiver misbehaves, to test exporters against a failing collector. */
-export type ReceiverFault = { kind: 'none' } | { kind: 'status'; status: 500 | 429 | 503 } | { kind: 'slow'; delayMs: number };
+export type ReceiverFault =
+  | { kind: 'none' }
+  | { kind: 'status'; status: 500 | 429 | 503 }
+  | { kind: 'slow'; delayMs: number }
+  | { kind: 'reset' };
 
 /** OTel SpanKind (API enum) → OTLP SpanKind. */
 export const OTLP_SPAN_KIND = { INTERNAL: 1, SERVER: 2, CLIENT: 3, PRODUCER: 4, CONSUMER: 5 } as const;
@@ -433,6 +437,11 @@ export class OtlpReceiver {
       if (fault.kind === 'status') {
         this._faulted++;
         res.writeHead(fault.status, { 'content-type': 'application/json' }).end('{}');
+        return;
+      }
+      if (fault.kind === 'reset') {
+        this._faulted++;
+        req.socket.destroy();
         return;
       }
       if (fault.kind === 'slow') {
