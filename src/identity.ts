@@ -98,6 +98,9 @@ export class IdentityResolver {
           sessionId: inputs.sessionId,
         };
         const value = custom(context);
+        if (value !== null && typeof value === 'object' && typeof (value as { then?: unknown }).then === 'function') {
+          (value as Promise<unknown>).then(undefined, (err) => this.onError('trackingId (async)', err));
+        }
         if (value === undefined || (typeof value === 'string' && value !== '')) trackingId = value;
         else this.onError('trackingId returned a non-string', value);
         if (typeof trackingId === 'string' && trackingId.length > 128) trackingId = trackingId.slice(0, 128);

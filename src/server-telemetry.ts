@@ -288,10 +288,16 @@ export class ServerTelemetry {
 
   /** Runs user or optional code; a throw is logged and turned into `undefined`. */
   safe<T>(fn: () => T, what: string): T | undefined {
+    const log = (err: unknown) => (this.source.diag ?? globalDiag).error(`mcp-otel: ${what} failed; continuing without it`, err);
     try {
-      return fn();
+      const result = fn();
+      // An async hook's rejection must not become an unhandled rejection in the host process.
+      if (result !== null && typeof result === 'object' && typeof (result as { then?: unknown }).then === 'function') {
+        (result as unknown as Promise<unknown>).then(undefined, log);
+      }
+      return result;
     } catch (err) {
-      (this.source.diag ?? globalDiag).error(`mcp-otel: ${what} threw; continuing without it`, err);
+      log(err);
       return undefined;
     }
   }

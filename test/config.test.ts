@@ -86,6 +86,25 @@ describe('configuration', () => {
     expect(errors.length).toBeGreaterThanOrEqual(3);
   });
 
+  it('user functions that return garbage are tolerated and change nothing', async () => {
+    const circular: Record<string, unknown> = {};
+    circular.self = circular;
+    conn = await connectWith({
+      requestHook: () => 42 as never,
+      responseHook: () => Promise.reject(new Error('async hook')) as never,
+      ignoreRequestHook: () => 'yes' as never,
+      redact: () => circular,
+      captureToolArguments: true,
+      trackingId: () => Promise.reject(new Error('async tracking id')) as never,
+    });
+    const result = await conn.client.callTool({ name: 'add', arguments: { a: 2, b: 3 } });
+    expect(result.content).toEqual([{ type: 'text', text: '5' }]);
+    const span = spanNamed(await finishedSpans(1), 'tools/call add');
+    expect(span.attributes['gen_ai.tool.call.arguments']).toBeUndefined(); // unserialisable: dropped
+    expect(span.attributes['mcp.client.tracking_id']).toBeUndefined(); // a promise is not a string: no ID
+    await new Promise((r) => setTimeout(r, 10)); // the rejected async hook must not surface as unhandled
+  });
+
   it('records no arguments, results, prompt arguments or secrets by default', async () => {
     conn = await connectWith({});
     await conn.client.callTool({ name: 'echo', arguments: { text: CANARY } });
