@@ -37,6 +37,8 @@ function bump(counts: Record<string, number>, key: string): void {
 
 export class InMemoryActivityStore implements ClientActivityStore {
   private readonly clients = new Map<string, ClientRecord>();
+  /** The most recently active client: already last in `clients`, no need to re-insert it. */
+  private latest: string | undefined;
   private readonly maxClients: number;
   private readonly maxActivities: number;
 
@@ -50,10 +52,12 @@ export class InMemoryActivityStore implements ClientActivityStore {
     if (rec === undefined) {
       if (this.clients.size >= this.maxClients) this.clients.delete(this.clients.keys().next().value as string);
       rec = { activities: [], head: 0, total: 0, successes: 0, errors: 0, byMethod: Object.create(null), byTool: Object.create(null), first: activity.timestamp, last: activity.timestamp };
-    } else {
+      this.clients.set(trackingId, rec);
+    } else if (this.latest !== trackingId) {
       this.clients.delete(trackingId); // re-insert: Map order is recency order
+      this.clients.set(trackingId, rec);
     }
-    this.clients.set(trackingId, rec);
+    this.latest = trackingId;
     if (rec.activities.length < this.maxActivities) rec.activities.push(activity);
     else {
       rec.activities[rec.head] = activity;

@@ -1,6 +1,6 @@
 import { context } from '@opentelemetry/api';
 import type { ConnectionState } from './connection';
-import { CONNECTION_KEY } from './server-telemetry';
+import { CONNECTION_KEY, putConnectionInContext } from './server-telemetry';
 import type { ActivityQuery, ClientActivityStore } from './types';
 
 /** The part of McpServer the activity tool needs (structural: the SDK is not a dependency). */
@@ -33,6 +33,7 @@ function text(value: unknown, isError = false) {
  */
 export function registerActivityTool(server: ActivityToolServer, options: ActivityToolOptions = {}): void {
   const limit = Math.max(1, Math.floor(options.limit ?? 20));
+  putConnectionInContext();
   server.registerTool(
     options.name ?? 'my_activity',
     {

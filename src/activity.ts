@@ -1,18 +1,18 @@
 import type { Attributes, DiagLogger } from '@opentelemetry/api';
 import type { ResolvedConfig } from './config';
 import type { ConnectionState } from './connection';
-import type { McpMetrics } from './metrics';
-import { ATTR_ERROR_TYPE, ATTR_GEN_AI_PROMPT_NAME, ATTR_GEN_AI_TOOL_NAME, ATTR_MCP_CLIENT_TRACKING_ID, ATTR_MCP_CLIENT_TYPE, ATTR_MCP_METHOD_NAME } from './semconv';
+import type { ClientOperationTally } from './metrics';
+import { ATTR_ERROR_TYPE, ATTR_GEN_AI_PROMPT_NAME, ATTR_GEN_AI_TOOL_NAME, ATTR_MCP_METHOD_NAME } from './semconv';
 import type { ClientActivity } from './types';
 
 /**
  * Per-client accounting of one finished operation: the session's counters,
- * the capped per-client counter, and the activity store. The store may be
+ * the capped per-client operation tally, and the activity store. The store may be
  * the user's (possibly asynchronous, possibly failing): its errors are logged.
  */
 export function recordClientActivity(
   config: ResolvedConfig,
-  metrics: McpMetrics,
+  tally: ClientOperationTally,
   diag: DiagLogger,
   state: ConnectionState,
   type: ClientActivity['type'],
@@ -28,15 +28,7 @@ export function recordClientActivity(
   const trackingId = state.trackingId;
   if (trackingId === undefined) return;
   const method = metricAttributes[ATTR_MCP_METHOD_NAME] as string;
-  if (state.metricTrackingId !== undefined) {
-    const attrs: Attributes = {
-      [ATTR_MCP_CLIENT_TRACKING_ID]: state.metricTrackingId,
-      [ATTR_MCP_CLIENT_TYPE]: state.clientType,
-      [ATTR_MCP_METHOD_NAME]: method,
-    };
-    if (errorType !== undefined) attrs[ATTR_ERROR_TYPE] = errorType;
-    metrics.clientOperations.add(1, attrs);
-  }
+  if (state.metricTrackingId !== undefined) tally.add(state.metricTrackingId, state.clientType, method, errorType);
   const store = config.activityStore;
   if (!store) return;
   const activity: ClientActivity = { timestamp: Date.now(), type, method, status: errorType === undefined ? 'success' : 'error', durationMs };

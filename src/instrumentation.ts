@@ -5,7 +5,7 @@ import type { InstrumentationNodeModuleDefinition } from '@opentelemetry/instrum
 import { InMemoryActivityStore } from './activity-store';
 import { resolveConfig } from './config';
 import type { ResolvedConfig } from './config';
-import { McpMetrics } from './metrics';
+import { ClientOperationTally, McpMetrics } from './metrics';
 import { hookCommonJs, moduleDefinitions, patchLoadedCommonJs } from './sdk/module-hooks';
 import { patchHttpTransportClass, patchServerClass, unpatchClass } from './sdk/v1';
 import { ServerTelemetry } from './server-telemetry';
@@ -33,6 +33,8 @@ export class McpInstrumentation extends InstrumentationBase<McpInstrumentationCo
   declare private _globalMeterProvider: MeterProvider | null;
   /** Kept across setConfig() calls so reconfiguring does not drop recorded activity. */
   declare private _defaultStore: InMemoryActivityStore;
+  /** Kept across meter changes: the per-client counter is cumulative. */
+  declare private _tally: ClientOperationTally;
 
   constructor(config: McpInstrumentationConfig = {}) {
     super(PACKAGE_NAME, PACKAGE_VERSION, config);
@@ -51,7 +53,8 @@ export class McpInstrumentation extends InstrumentationBase<McpInstrumentationCo
 
   protected override _updateMetricInstruments(): void {
     if (this._globalMeterProvider !== null) this._globalMeterProvider = metrics.getMeterProvider();
-    this._metrics = new McpMetrics(this.meter);
+    this._tally ??= new ClientOperationTally();
+    this._metrics = new McpMetrics(this.meter, this._tally);
   }
 
   protected override init(): InstrumentationNodeModuleDefinition[] {
@@ -121,6 +124,9 @@ export class McpInstrumentation extends InstrumentationBase<McpInstrumentationCo
       super.setMeterProvider(metrics.getMeterProvider());
     }
     return this._metrics;
+  }
+  get tally(): ClientOperationTally {
+    return this._tally;
   }
   override get tracer(): Tracer {
     return super.tracer;

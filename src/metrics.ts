@@ -1,6 +1,10 @@
 import { ValueType } from '@opentelemetry/api';
-import type { Attributes, Counter, Histogram, Meter, UpDownCounter } from '@opentelemetry/api';
+import type { Attributes, Counter, Histogram, Meter, ObservableCounter, ObservableResult, UpDownCounter } from '@opentelemetry/api';
 import {
+  ATTR_ERROR_TYPE,
+  ATTR_MCP_CLIENT_TRACKING_ID,
+  ATTR_MCP_CLIENT_TYPE,
+  ATTR_MCP_METHOD_NAME,
   MCP_DURATION_BUCKETS,
   MCP_SESSION_DURATION_BUCKETS,
   METRIC_MCP_SERVER_CLIENT_OPERATIONS,
@@ -19,9 +23,10 @@ export class McpMetrics {
   readonly sessionDuration: Histogram;
   readonly activeSessions: UpDownCounter;
   readonly sessionsStarted: Counter;
-  readonly clientOperations: Counter;
+  readonly clientOperations: ObservableCounter;
 
-  constructor(meter: Meter) {
+  /** `clientOperations` reports the counts of `tally` at each collection (cheaper than a counter add per request). */
+  constructor(meter: Meter, tally: ClientOperationTally) {
     this.operationDuration = meter.createHistogram(METRIC_MCP_SERVER_OPERATION_DURATION, {
       description: 'Duration of the MCP request or notification as observed on the receiver.',
       unit: 's',
@@ -44,14 +49,44 @@ export class McpMetrics {
       unit: '{session}',
       valueType: ValueType.INT,
     });
-    this.clientOperations = meter.createCounter(METRIC_MCP_SERVER_CLIENT_OPERATIONS, {
+    this.clientOperations = meter.createObservableCounter(METRIC_MCP_SERVER_CLIENT_OPERATIONS, {
       description: 'MCP requests and notifications per client tracking ID, capped in cardinality (non-standard).',
       unit: '{operation}',
       valueType: ValueType.INT,
     });
+    this.clientOperations.addCallback((result) => tally.observe(result));
   }
 
   recordOperation(seconds: number, attributes: Attributes): void {
     this.operationDuration.record(seconds, attributes);
+  }
+}
+
+/**
+ * Per-client operation counts, kept as plain numbers per attribute set and
+ * reported cumulatively when metrics are collected. Bounded because tracking
+ * IDs and methods are capped before they get here.
+ */
+export class ClientOperationTally {
+  private readonly counts = new Map<string, { attributes: Attributes; value: number }>();
+
+  add(trackingId: string, clientType: string, method: string, errorType: string | undefined): void {
+    const key = `${trackingId}\u0000${clientType}\u0000${method}\u0000${errorType ?? ''}`;
+    const entry = this.counts.get(key);
+    if (entry !== undefined) {
+      entry.value++;
+      return;
+    }
+    const attributes: Attributes = {
+      [ATTR_MCP_CLIENT_TRACKING_ID]: trackingId,
+      [ATTR_MCP_CLIENT_TYPE]: clientType,
+      [ATTR_MCP_METHOD_NAME]: method,
+    };
+    if (errorType !== undefined) attributes[ATTR_ERROR_TYPE] = errorType;
+    this.counts.set(key, { attributes, value: 1 });
+  }
+
+  observe(result: ObservableResult): void {
+    for (const { attributes, value } of this.counts.values()) result.observe(value, attributes);
   }
 }

@@ -2,9 +2,7 @@ import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { diag, DiagLogLevel } from '@opentelemetry/api';
-import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
-import { NodeSDK } from '@opentelemetry/sdk-node';
-import type { NodeSDKConfiguration } from '@opentelemetry/sdk-node';
+import type { NodeSDK, NodeSDKConfiguration } from '@opentelemetry/sdk-node';
 import { stderrDiagLogger } from './diag-logger';
 import { McpInstrumentation } from './instrumentation';
 import type { McpInstrumentationConfig } from './types';
@@ -84,8 +82,11 @@ export function register(options: RegisterOptions = {}): RegisterHandle {
     if (level !== undefined) diag.setLogger(stderrDiagLogger, { logLevel: level, suppressOverrideMessage: true });
     const logLevelVar = process.env.OTEL_LOG_LEVEL;
     if (level !== undefined) delete process.env.OTEL_LOG_LEVEL;
+    // Loaded here, not at the top: users of McpInstrumentation alone should not pay for the whole SDK.
+    const { NodeSDK: Sdk } = require('@opentelemetry/sdk-node') as typeof import('@opentelemetry/sdk-node');
+    const { HttpInstrumentation } = require('@opentelemetry/instrumentation-http') as typeof import('@opentelemetry/instrumentation-http');
     try {
-      sdk = new NodeSDK({
+      sdk = new Sdk({
         ...extra,
         instrumentations: [
           instrumentation,

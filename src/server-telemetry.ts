@@ -10,7 +10,7 @@ import { classifyResponse } from './errors';
 import { SessionLifecycle } from './session-lifecycle';
 import { capLength, MAX_NAME_LENGTH, Targets } from './targets';
 import type { JsonRpcId, JsonRpcRequestLike, JsonRpcResponseLike, MessageExtraLike, ServerLike, TransportLike } from './internal-types';
-import type { McpMetrics } from './metrics';
+import type { ClientOperationTally, McpMetrics } from './metrics';
 import { parentFromMeta } from './propagation';
 import {
   ATTR_CLIENT_ADDRESS,
@@ -26,12 +26,19 @@ import type { McpRequestInfo, McpResponseInfo } from './types';
 
 /** Context key holding the ConnectionState of the request being handled (for the activity tool). */
 export const CONNECTION_KEY = createContextKey('mcp-otel.connection');
+/** Whether handlers need CONNECTION_KEY (set once an activity tool is registered): otherwise skip the extra context. */
+let connectionInContext = false;
+export function putConnectionInContext(): void {
+  connectionInContext = true;
+}
 
 
 /** Where telemetry gets its current tracer, instruments and configuration (they change on provider/config updates). */
 export interface TelemetrySource {
   readonly tracer: Tracer;
   readonly metrics: McpMetrics;
+  /** Per-client operation counts behind `mcp.server.client.operations`. */
+  readonly tally: ClientOperationTally;
   readonly config: ResolvedConfig;
   readonly diag: DiagLogger;
   isEnabled(): boolean;
@@ -99,8 +106,10 @@ export class ServerTelemetry {
       return undefined;
     }
 
-    const spanAttrs: Attributes = { ...state.spanAttributes, [ATTR_JSONRPC_REQUEST_ID]: typeof id === 'string' ? capLength(id, MAX_NAME_LENGTH) : String(id) };
-    const metricAttrs: Attributes = { ...state.metricAttributes };
+    // Object.assign, not spread: on Node 20 adding keys to a spread copy changes its hidden class per key.
+    const spanAttrs: Attributes = Object.assign({}, state.spanAttributes);
+    spanAttrs[ATTR_JSONRPC_REQUEST_ID] = typeof id === 'string' ? capLength(id, MAX_NAME_LENGTH) : String(id);
+    const metricAttrs: Attributes = Object.assign({}, state.metricAttributes);
     const name = this.targets.describe(method, params, spanAttrs, metricAttrs, config.resourceUriInSpanName);
     this.addRequestDetails(state, method, params, headers, spanAttrs);
 
@@ -112,7 +121,8 @@ export class ServerTelemetry {
     const older = state.pending.get(id);
     if (older !== undefined) pending.older = older;
     state.pending.set(id, pending);
-    return trace.setSpan(parent, span).setValue(CONNECTION_KEY, state);
+    const ctx = trace.setSpan(parent, span);
+    return connectionInContext ? ctx.setValue(CONNECTION_KEY, state) : ctx;
   }
 
   /** Ends the span of the request a response answers. Called with the transport's `send` result. */
@@ -187,8 +197,8 @@ export class ServerTelemetry {
     if (info && config.user.ignoreRequestHook && this.safe(() => config.user.ignoreRequestHook!(info), 'ignoreRequestHook') === true) {
       return undefined;
     }
-    const spanAttrs: Attributes = { ...state.spanAttributes };
-    const metricAttrs: Attributes = { ...state.metricAttributes };
+    const spanAttrs: Attributes = Object.assign({}, state.spanAttributes);
+    const metricAttrs: Attributes = Object.assign({}, state.metricAttributes);
     const name = this.targets.describe(method, params, spanAttrs, metricAttrs, false);
     this.addRequestDetails(state, method, params, headers, spanAttrs);
     const { parent, links } = parentFromMeta(params);
@@ -210,7 +220,7 @@ export class ServerTelemetry {
     started.span.end();
     const ms = performance.now() - started.start;
     this.source.metrics.recordOperation(ms / 1000, started.metricAttributes);
-    recordClientActivity(this.source.config, this.source.metrics, this.source.diag, state, 'notification', started.metricAttributes, ms);
+    recordClientActivity(this.source.config, this.source.tally, this.source.diag, state, 'notification', started.metricAttributes, ms);
   }
 
   private addRequestDetails(
@@ -275,7 +285,8 @@ export class ServerTelemetry {
   private finish(state: ConnectionState, pending: PendingRequest, outcome: Outcome, message: JsonRpcResponseLike | undefined): void {
     const hook = this.source.config.user.responseHook;
     if (hook) {
-      const info: McpResponseInfo = { ...requestInfo(pending.method, pending.id, pending.params, state), outcome };
+      const info = requestInfo(pending.method, pending.id, pending.params, state) as McpResponseInfo;
+      info.outcome = outcome;
       if (message?.result !== undefined) info.result = message.result;
       if (message?.error) info.error = { code: Number(message.error.code), message: String(message.error.message) };
       this.safe(() => hook(pending.span, info), 'responseHook');
@@ -283,7 +294,7 @@ export class ServerTelemetry {
     pending.span.end();
     const ms = performance.now() - pending.startTime;
     this.source.metrics.recordOperation(ms / 1000, pending.metricAttributes);
-    recordClientActivity(this.source.config, this.source.metrics, this.source.diag, state, 'request', pending.metricAttributes, ms);
+    recordClientActivity(this.source.config, this.source.tally, this.source.diag, state, 'request', pending.metricAttributes, ms);
   }
 
   /** Runs user or optional code; a throw is logged and turned into `undefined`. */

@@ -84,7 +84,9 @@ export class SessionTracker {
     this.open.add(state);
     const attrs = this.sessionAttributes(state);
     this.source.metrics.activeSessions.add(1, attrs);
-    this.source.metrics.sessionsStarted.add(1, { ...attrs, [ATTR_MCP_CLIENT_RETURNING]: returning });
+    const startedAttrs = Object.assign({}, attrs);
+    startedAttrs[ATTR_MCP_CLIENT_RETURNING] = returning;
+    this.source.metrics.sessionsStarted.add(1, startedAttrs);
     const hook = this.source.config.user.onSessionStart;
     if (hook) this.source.safe(() => hook(session), 'onSessionStart');
     this.ensureSweeper();
@@ -100,7 +102,8 @@ export class SessionTracker {
     this.open.delete(state);
     const attrs = this.sessionAttributes(state);
     this.source.metrics.activeSessions.add(-1, attrs);
-    const durationAttrs: Attributes = { ...attrs, [ATTR_MCP_SESSION_DISCONNECT_REASON]: reason };
+    const durationAttrs: Attributes = Object.assign({}, attrs);
+    durationAttrs[ATTR_MCP_SESSION_DISCONNECT_REASON] = reason;
     if (errorType !== undefined) durationAttrs[ATTR_ERROR_TYPE] = errorType;
     if (session.protocolVersion) durationAttrs[ATTR_MCP_PROTOCOL_VERSION] = session.protocolVersion;
     this.source.metrics.sessionDuration.record((session.endTime - session.startTime) / 1000, durationAttrs);
