@@ -1,0 +1,99 @@
+#!/usr/bin/env node
+/*
+ * Micro-benchmark of mcp-otel's own per-request path, without the MCP SDK, zod
+ * or a client: ServerTelemetry.startRequest -> context.with -> responseSent for
+ * a `tools/call`, with the same real OTel setup as bench/run.mjs (BatchSpanProcessor
+ * into a dropping exporter, MeterProvider, AsyncLocalStorage context manager).
+ *
+ * Use it to A/B a change in one process: each argument is a build (a dist/ directory);
+ * runs are interleaved and the median is printed per build.
+ *
+ *   node bench/hotpath.mjs [DIST ...] [--sampled-out] [--rounds N] [--ops N]
+ *
+ * It reaches into internals (`instrumentation._telemetry`, ServerTelemetry's
+ * startRequest/responseSent/newConnection), so it may need updating when they change.
+ */
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { context, metrics } from '@opentelemetry/api';
+import { ExportResultCode } from '@opentelemetry/core';
+import { MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
+import { AlwaysOffSampler, AlwaysOnSampler, BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
+
+const require = createRequire(import.meta.url);
+const args = process.argv.slice(2);
+let sampledOut = false;
+let rounds = 9;
+let ops = 20000;
+const dists = [];
+for (let i = 0; i < args.length; i++) {
+  if (args[i] === '--sampled-out') sampledOut = true;
+  else if (args[i] === '--rounds') rounds = Number(args[++i]);
+  else if (args[i] === '--ops') ops = Number(args[++i]);
+  else dists.push(path.resolve(args[i]));
+}
+if (dists.length === 0) dists.push(path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../dist'));
+
+const dropSpans = { export: (_s, cb) => cb({ code: ExportResultCode.SUCCESS }), shutdown: async () => {}, forceFlush: async () => {} };
+const dropMetrics = { export: (_m, cb) => cb({ code: ExportResultCode.SUCCESS }), shutdown: async () => {}, forceFlush: async () => {} };
+const tracerProvider = new NodeTracerProvider({
+  sampler: sampledOut ? new AlwaysOffSampler() : new AlwaysOnSampler(),
+  spanProcessors: [new BatchSpanProcessor(dropSpans)],
+});
+tracerProvider.register();
+const meterProvider = new MeterProvider({ readers: [new PeriodicExportingMetricReader({ exporter: dropMetrics, exportIntervalMillis: 1000 })] });
+metrics.setGlobalMeterProvider(meterProvider);
+
+const setups = dists.map((dist) => {
+  const { McpInstrumentation } = require(path.join(dist, 'cjs/index.js'));
+  const instrumentation = new McpInstrumentation();
+  instrumentation.setTracerProvider(tracerProvider);
+  instrumentation.setMeterProvider(meterProvider);
+  // A stand-in for the SDK's Server class: only what patchServerClass and ConnectionState look at.
+  class FakeServer {
+    _onrequest() {}
+    _onnotification() {}
+    _onclose() {}
+    getClientVersion() {
+      return { name: 'bench-client', version: '1.0.0' };
+    }
+  }
+  instrumentation.instrument(FakeServer);
+  const telemetry = instrumentation._telemetry;
+  if (!telemetry) throw new Error(`${dist}: no _telemetry after instrument(); internals changed, update bench/hotpath.mjs`);
+  const server = new FakeServer();
+  server._transport = { send() {} };
+  const state = telemetry.newConnection(server, server._transport);
+  telemetry.startRequest(state, { jsonrpc: '2.0', id: 0, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'bench-client', version: '1.0.0' } } }, undefined);
+  telemetry.responseSent(state, { jsonrpc: '2.0', id: 0, result: { protocolVersion: '2025-11-25', capabilities: {}, serverInfo: { name: 's', version: '1' } } }, undefined);
+  return { dist, telemetry, state, samples: [] };
+});
+
+const RESULT = { content: [{ type: 'text', text: '3' }] };
+let nextId = 1;
+function run({ telemetry, state }, n) {
+  for (let i = 0; i < n; i++) {
+    const id = nextId++;
+    const ctx = telemetry.startRequest(state, { jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'add', arguments: { a: 1, b: 2 } } }, undefined);
+    context.with(ctx, () => {});
+    telemetry.responseSent(state, { jsonrpc: '2.0', id, result: RESULT }, undefined);
+  }
+}
+
+for (const s of setups) run(s, ops); // warm-up
+for (let r = 0; r < rounds; r++) {
+  for (let k = 0; k < setups.length; k++) {
+    const s = setups[(k + r) % setups.length]; // rotate the order
+    const t = process.hrtime.bigint();
+    run(s, ops);
+    s.samples.push(Number(process.hrtime.bigint() - t) / ops / 1000);
+    await new Promise((resolve) => setImmediate(resolve)); // let batches export
+  }
+}
+const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+console.log(`mcp-otel hot path (startRequest + context.with + responseSent, tools/call), sampler ${sampledOut ? 'AlwaysOff' : 'AlwaysOn'}, ${rounds} rounds × ${ops}`);
+for (const s of setups) console.log(`  ${median(s.samples).toFixed(2)} µs/request (min ${Math.min(...s.samples).toFixed(2)})  ${s.dist}`);
+await tracerProvider.shutdown();
+await meterProvider.shutdown();
