@@ -10,6 +10,8 @@ export const registerActivityTool = cjs.registerActivityTool;
 /** Same as the CommonJS `register`, and also instruments an already imported ESM copy of the SDK. */
 export function register(options) {
   const handle = cjs.register(options);
-  esmSupport.patchImportedEsmSdk(handle.instrumentation, (url) => import(url));
+  if (handle.instrumentation.isEnabled()) {
+    esmSupport.patchWhenImported(handle.instrumentation, esmSupport.importEsmSdk((url) => import(url)));
+  }
   return handle;
 }

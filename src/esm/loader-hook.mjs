@@ -4,6 +4,12 @@ import { register } from 'node:module';
 import { createAddHookMessageChannel } from 'import-in-the-middle';
 
 const { registerOptions, waitForAllMessagesAcknowledged } = createAddHookMessageChannel();
+// Instrumentations name the package (`@modelcontextprotocol/sdk`), but applications import deep paths
+// (`…/server/mcp.js`), which that name never matches: include the SDK's server files by URL as well.
+registerOptions.data.include = [
+  ...(registerOptions.data.include ?? []),
+  /\/@modelcontextprotocol\/sdk\/dist\/esm\/server\/(index|streamableHttp|sse)\.js$/,
+];
 register('import-in-the-middle/hook.mjs', import.meta.url, registerOptions);
 
 export function waitForLoaderHook() {
