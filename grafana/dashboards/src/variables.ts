@@ -1,0 +1,117 @@
+// Template variables shared by the MCP dashboards.
+//
+// Every dashboard has `datasource` (Prometheus), `traces` (Tempo), `job` and `instance`; label
+// variables are multi-select with "All" = `.+` and are always matched with `=~` in queries.
+import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
+import { CLIENT_OPERATIONS, OPERATION, SESSION_STARTED, eq, re } from './queries';
+
+/** Datasource references through the datasource variables: no datasource uid is hard-coded in panels. */
+export const PROMETHEUS = { type: 'prometheus', uid: '${datasource}' } as const;
+export const TEMPO = { type: 'tempo', uid: '${traces}' } as const;
+
+/** `label_values(<metric>{<matchers>}, <label>)`. */
+function labelValues(metric: string, matchers: Record<string, string>, label: string): string {
+  const inner = Object.entries(matchers)
+    .map(([name, m]) => `${name}${m}`)
+    .join(', ');
+  return `label_values(${metric}${inner ? `{${inner}}` : ''}, ${label})`;
+}
+
+function labelVariable(
+  name: string,
+  label: string,
+  description: string,
+  query: string,
+  options: { multi?: boolean; includeAll?: boolean } = {},
+): dashboard.QueryVariableBuilder {
+  const { multi = true, includeAll = true } = options;
+  const builder = new dashboard.QueryVariableBuilder(name)
+    .label(label)
+    .description(description)
+    .datasource(PROMETHEUS)
+    .query(query)
+    .definition(query)
+    .refresh(dashboard.VariableRefresh.OnTimeRangeChanged)
+    .sort(dashboard.VariableSort.AlphabeticalAsc)
+    .multi(multi)
+    .includeAll(includeAll);
+  // Multi-select label variables start on "All" (`.+`); single-value ones on the first value.
+  return includeAll ? builder.allValue('.+').current({ selected: true, text: ['All'], value: ['$__all'] }) : builder;
+}
+
+export const datasourceVariable = (): dashboard.DatasourceVariableBuilder =>
+  new dashboard.DatasourceVariableBuilder('datasource')
+    .label('Metrics')
+    .description('Prometheus datasource with the mcp-otel metrics (and Tempo span metrics).')
+    .type('prometheus');
+
+export const tracesVariable = (): dashboard.DatasourceVariableBuilder =>
+  new dashboard.DatasourceVariableBuilder('traces')
+    .label('Traces')
+    .description('Tempo datasource with the MCP server spans.')
+    .type('tempo');
+
+export const jobVariable = (): dashboard.QueryVariableBuilder =>
+  labelVariable(
+    'job',
+    'Job',
+    'Service: <service.namespace>/<service.name> on the OTLP path, the scrape job otherwise.',
+    labelValues(`${OPERATION}_count`, {}, 'job'),
+  );
+
+export const instanceVariable = (): dashboard.QueryVariableBuilder =>
+  labelVariable(
+    'instance',
+    'Instance',
+    'Service instance (service.instance.id on the OTLP path, host:port when scraped).',
+    labelValues(`${OPERATION}_count`, { job: re('job') }, 'instance'),
+  );
+
+export const methodVariable = (): dashboard.QueryVariableBuilder =>
+  labelVariable(
+    'method',
+    'Method',
+    'MCP method (mcp.method.name).',
+    labelValues(`${OPERATION}_count`, { job: re('job'), instance: re('instance') }, 'mcp_method_name'),
+  );
+
+export const toolVariable = (): dashboard.QueryVariableBuilder =>
+  labelVariable(
+    'tool',
+    'Tool',
+    'Tool name (gen_ai.tool.name) of tools/call.',
+    labelValues(
+      `${OPERATION}_count`,
+      { job: re('job'), instance: re('instance'), mcp_method_name: eq('tools/call') },
+      'gen_ai_tool_name',
+    ),
+  );
+
+export const clientTypeVariable = (): dashboard.QueryVariableBuilder =>
+  labelVariable(
+    'client_type',
+    'Client type',
+    'Client classification (mcp.client.type) of identified clients.',
+    labelValues(SESSION_STARTED, { job: re('job'), instance: re('instance') }, 'mcp_client_type'),
+  );
+
+export const trackingIdVariable = (): dashboard.QueryVariableBuilder =>
+  labelVariable(
+    'tracking_id',
+    'Tracking ID',
+    'One client (mcp.client.tracking_id); _overflow gathers clients past maxTrackedClients.',
+    labelValues(
+      CLIENT_OPERATIONS,
+      { job: re('job'), instance: re('instance'), mcp_client_type: re('client_type') },
+      'mcp_client_tracking_id',
+    ),
+    { multi: false, includeAll: false },
+  );
+
+/** The variables every dashboard starts with. */
+export const commonVariables = (): Array<dashboard.DatasourceVariableBuilder | dashboard.QueryVariableBuilder> => [
+  datasourceVariable(),
+  tracesVariable(),
+  jobVariable(),
+  instanceVariable(),
+];
