@@ -179,6 +179,11 @@ export class McpInstrumentation extends InstrumentationBase<McpInstrumentationCo
     return this.isEnabled() ? this._patchClass(cls, kind) : false;
   }
 
+  /** Whether the HTTP patches must keep each request's peer in its context (only to record addresses or headers). */
+  private _needsPerRequestPeer(): boolean {
+    return this._resolved.clientAddressMode !== undefined || this._resolved.captureRequestHeaders.length > 0;
+  }
+
   /** The object a patch of `cls` is owned by: the telemetry for servers, this instrumentation for transports. */
   private _owner(cls: unknown): object {
     return this._classes.get(cls as object) === 'server' ? this._serverTelemetry() : this;
@@ -194,9 +199,9 @@ export class McpInstrumentation extends InstrumentationBase<McpInstrumentationCo
       case 'server':
         return patchServerClass(cls, this._serverTelemetry(), this._diag);
       case 'streamable-http':
-        return patchHttpTransportClass(cls, 'handleRequest', this);
+        return patchHttpTransportClass(cls, 'handleRequest', this, () => this._needsPerRequestPeer());
       case 'sse':
-        return patchHttpTransportClass(cls, 'handlePostMessage', this);
+        return patchHttpTransportClass(cls, 'handlePostMessage', this, () => this._needsPerRequestPeer());
     }
   }
 }

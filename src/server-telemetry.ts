@@ -2,7 +2,7 @@ import { createContextKey, diag as globalDiag, SpanKind, SpanStatusCode, trace }
 import type { Attributes, Context, DiagLogger, Span, Tracer } from '@opentelemetry/api';
 import { captureHeaders, captureRequestContent, captureToolResult } from './capture';
 import type { ResolvedConfig } from './config';
-import { ConnectionState, currentHttpRequest } from './connection';
+import { ConnectionState } from './connection';
 import type { PendingRequest } from './connection';
 import { recordClientActivity } from './activity';
 import { recordedAddress } from './client-address';
@@ -89,7 +89,11 @@ export class ServerTelemetry {
   startRequest(state: ConnectionState, request: JsonRpcRequestLike, extra: MessageExtraLike | undefined): Context | undefined {
     const { config, tracer } = this.source;
     const method = request.method;
-    if (typeof method !== 'string' || config.ignoreMethods.has(method)) return undefined;
+    if (typeof method !== 'string') return undefined;
+    if (config.ignoreMethods.has(method)) {
+      this.lifecycle.touch(state); // no telemetry, but still activity (a client that only pings is not idle)
+      return undefined;
+    }
     const id = request.id;
     if (typeof id !== 'string' && typeof id !== 'number') return undefined;
     const params = isObject(request.params) ? request.params : undefined;
@@ -186,10 +190,15 @@ export class ServerTelemetry {
   startNotification(state: ConnectionState, notification: JsonRpcRequestLike, extra: MessageExtraLike | undefined): { span: Span; context: Context; start: number; metricAttributes: Attributes } | undefined {
     const { config, tracer } = this.source;
     const method = notification.method;
-    if (typeof method !== 'string' || config.ignoreMethods.has(method)) return undefined;
+    if (typeof method !== 'string') return undefined;
+    if (config.ignoreMethods.has(method)) {
+      this.lifecycle.touch(state);
+      return undefined;
+    }
     const params = isObject(notification.params) ? notification.params : undefined;
-    // The SDK passes notifications no `extra`; over HTTP the request's headers come from the patched handleRequest.
-    const headers = extra?.requestInfo?.headers ?? currentHttpRequest()?.headers;
+    // The SDK passes notifications no `extra`; over HTTP the headers come from the patched handleRequest
+    // (the request's own when per-request details are recorded, else the transport's latest request).
+    const headers = extra?.requestInfo?.headers ?? state.httpPeer?.headers;
     const headerVersion = headers?.['mcp-protocol-version'];
     state.refresh(headers !== undefined, typeof headerVersion === 'string' ? headerVersion : undefined);
     this.lifecycle.touch(state);

@@ -132,6 +132,18 @@ describe('session lifecycle', () => {
     await conn.client.close();
   });
 
+  it('ignored methods still count as activity: a client that only pings is not idle', async () => {
+    await withSessions({ sessionIdleTimeout: 150, ignoreMethods: ['ping'] });
+    const conn = await connectInMemory();
+    for (let i = 0; i < 8; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      await conn.client.ping();
+    }
+    expect(ended).toEqual([]);
+    await conn.close();
+    expect(ended.map((e) => e.reason)).toEqual(['client_disconnect']);
+  });
+
   it('closes idle transports only when closeIdleSessions is on', async () => {
     await withSessions({ sessionIdleTimeout: 60, closeIdleSessions: true });
     const conn = await connectInMemory();

@@ -216,44 +216,62 @@ export function unpatchClass(cls: unknown, owner: object): void {
   delete proto[PATCHED];
 }
 
-/** Remembers the HTTP version and peer of the request being handled, for the messages it carries. */
-function httpPeerWrapper(original: Fn): Fn {
-  return function handleHttp(this: Record<symbol, unknown>, req: unknown) {
-    let peer: HttpPeer | undefined;
-    try {
-      const r = req as
-        | { httpVersion?: string; socket?: { remoteAddress?: string; remotePort?: number }; headers?: HttpPeer['headers'] }
-        | undefined;
-      if (r && typeof r === 'object') {
-        peer = { version: r.httpVersion, address: r.socket?.remoteAddress, port: r.socket?.remotePort };
-        this[HTTP_PEER] = peer;
-        // Per request: the messages this request carries are dispatched in its async context.
-        peer = { ...peer, headers: r.headers };
+/**
+ * Remembers the HTTP version, peer and headers of the request being handled. On the transport for the
+ * messages that follow (the version is per connection; a stateless server has a transport per request);
+ * and, only when per-request details are recorded (client address, headers), in the request's async
+ * context as well, because concurrent requests of one session would otherwise see each other's peer.
+ * Entering a context per HTTP request costs noticeably on Node 20, so it is not done otherwise.
+ */
+function httpPeerWrapper(perRequest: () => boolean): (original: Fn) => Fn {
+  return (original) =>
+    function handleHttp(this: Record<symbol, unknown>, req: unknown) {
+      let peer: HttpPeer | undefined;
+      try {
+        const r = req as
+          | { httpVersion?: string; socket?: { remoteAddress?: string; remotePort?: number }; headers?: HttpPeer['headers'] }
+          | undefined;
+        if (r && typeof r === 'object') {
+          peer = { version: r.httpVersion, address: r.socket?.remoteAddress, port: r.socket?.remotePort, headers: r.headers };
+          this[HTTP_PEER] = peer;
+        }
+      } catch {
+        // a malformed request object is the SDK's to reject
       }
-    } catch {
-      // a malformed request object is the SDK's to reject
-    }
-    // An HTTP DELETE is the client ending its session; if the transport closes while handling it, that is why.
-    const state = (this as unknown as TransportWithState)[CONNECTION];
-    const deleting = state !== undefined && (req as { method?: string } | undefined)?.method === 'DELETE';
-    if (deleting) state.closeReason ??= 'client_disconnect';
-    const args = arguments;
-    const result = peer === undefined ? original.apply(this, args as never) : context.with(context.active().setValue(HTTP_REQUEST_KEY, peer), () => original.apply(this, args as never));
-    if (deleting && result && typeof (result as Promise<void>).then === 'function') {
-      const settle = () => {
-        // A rejected DELETE (wrong session id) leaves the session open: forget the reason.
-        if (state.session?.endTime === undefined && state.closeReason === 'client_disconnect') state.closeReason = undefined;
-      };
-      (result as Promise<void>).then(settle, settle);
-    }
-    return result;
-  };
+      // An HTTP DELETE is the client ending its session; if the transport closes while handling it, that is why.
+      const state = (this as unknown as TransportWithState)[CONNECTION];
+      const deleting = state !== undefined && (req as { method?: string } | undefined)?.method === 'DELETE';
+      if (deleting) state.closeReason ??= 'client_disconnect';
+      const args = arguments;
+      let inContext = false;
+      try {
+        inContext = peer !== undefined && perRequest();
+      } catch {
+        // configuration unreadable: the transport-level peer will do
+      }
+      const result = inContext
+          ? context.with(context.active().setValue(HTTP_REQUEST_KEY, peer), () => original.apply(this, args as never))
+          : original.apply(this, args as never);
+      if (deleting && result && typeof (result as Promise<void>).then === 'function') {
+        const settle = () => {
+          // A rejected DELETE (wrong session id) leaves the session open: forget the reason.
+          if (state.session?.endTime === undefined && state.closeReason === 'client_disconnect') state.closeReason = undefined;
+        };
+        (result as Promise<void>).then(settle, settle);
+      }
+      return result;
+    };
 }
 
 /** Patches a v1 HTTP transport class (`StreamableHTTPServerTransport` or `SSEServerTransport`). */
-export function patchHttpTransportClass(Transport: unknown, method: 'handleRequest' | 'handlePostMessage', owner: object): boolean {
+export function patchHttpTransportClass(
+  Transport: unknown,
+  method: 'handleRequest' | 'handlePostMessage',
+  owner: object,
+  perRequest: () => boolean,
+): boolean {
   const proto = (Transport as { prototype?: Patchable } | undefined)?.prototype;
   if (!proto || proto[PATCHED] || typeof proto[method] !== 'function') return false;
-  proto[PATCHED] = wrapMethods(proto, owner, { [method]: httpPeerWrapper });
+  proto[PATCHED] = wrapMethods(proto, owner, { [method]: httpPeerWrapper(perRequest) });
   return true;
 }
