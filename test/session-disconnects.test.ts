@@ -64,19 +64,21 @@ describe('stdio child processes', () => {
     expect(active?.dataPoints.reduce((n, p) => n + (p.value ?? 0), 0)).toBe(0);
   });
 
-  it('SIGTERM ends the session with server_shutdown and flushes it before exit', async () => {
-    const service = 'sigterm';
-    const child = await startStdioChild({ app: 'esm-app.mjs', nodeArgs: ['--import', 'mcp-otel/register'], env: childEnv(service) });
-    await child.client.callTool({ name: 'add', arguments: { a: 1, b: 2 } });
-    child.kill('SIGTERM');
-    const exit = await child.exited;
-    expect(exit.signal).toBe('SIGTERM');
-    await receiver.waitFor(() => sessionEnds(service).length > 0, 10_000, 'session duration');
-    const points = sessionEnds(service);
-    expect(points.map((p) => [p.attributes['mcp.session.disconnect_reason'], p.count])).toEqual([['server_shutdown', 1]]);
-    const spans = receiver.spans().filter((s) => s.resource['service.name'] === service);
-    expect(spans.map((s) => s.name)).toContain('tools/call add');
-  });
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    it(`${signal} ends the session with server_shutdown and flushes it before exit`, async () => {
+      const service = signal.toLowerCase();
+      const child = await startStdioChild({ app: 'esm-app.mjs', nodeArgs: ['--import', 'mcp-otel/register'], env: childEnv(service) });
+      await child.client.callTool({ name: 'add', arguments: { a: 1, b: 2 } });
+      child.kill(signal);
+      const exit = await child.exited;
+      expect(exit.signal).toBe(signal); // the default behaviour of the signal, after the flush
+      await receiver.waitFor(() => sessionEnds(service).length > 0, 10_000, 'session duration');
+      const points = sessionEnds(service);
+      expect(points.map((p) => [p.attributes['mcp.session.disconnect_reason'], p.count])).toEqual([['server_shutdown', 1]]);
+      const spans = receiver.spans().filter((s) => s.resource['service.name'] === service);
+      expect(spans.map((s) => s.name)).toContain('tools/call add');
+    });
+  }
 });
 
 describe('HTTP transports in process', () => {
