@@ -118,28 +118,26 @@ export class SessionTracker {
     return [...this.open];
   }
 
-  /** Ends idle sessions (no request in flight, nothing for `sessionIdleTimeout`). Returns those ended. */
-  sweep(now = Date.now(), onIdle?: (state: ConnectionState) => void): number {
-    const timeout = this.source.config.sessionIdleTimeout;
-    if (timeout <= 0) return 0;
-    let ended = 0;
-    for (const state of this.open) {
-      const session = state.session;
-      if (!session || state.pending.size > 0 || now - session.lastActivity < timeout) continue;
-      onIdle?.(state);
-      ended++;
-    }
-    return ended;
-  }
-
   /** Set by the owner: what to do with an idle connection (end its session, maybe close it). */
   onIdle: ((state: ConnectionState) => void) | undefined;
+
+  /** Hands idle sessions (no request in flight, nothing for `sessionIdleTimeout`) to `onIdle`. */
+  private sweep(): void {
+    const timeout = this.source.config.sessionIdleTimeout;
+    const onIdle = this.onIdle;
+    if (timeout <= 0 || !onIdle) return;
+    const now = Date.now();
+    for (const state of this.open) {
+      const session = state.session;
+      if (session && state.pending.size === 0 && now - session.lastActivity >= timeout) onIdle(state);
+    }
+  }
 
   private ensureSweeper(): void {
     const timeout = this.source.config.sessionIdleTimeout;
     if (this.sweeper || timeout <= 0) return;
     const every = Math.max(10, Math.min(Math.floor(timeout / 2), 60_000));
-    this.sweeper = setInterval(() => this.sweep(Date.now(), this.onIdle), every);
+    this.sweeper = setInterval(() => this.sweep(), every);
     this.sweeper.unref();
   }
 
