@@ -8,6 +8,7 @@ import type { ResolvedConfig } from './config';
 import { ClientOperationTally, McpMetrics } from './metrics';
 import { hookCommonJs, moduleDefinitions, patchLoadedCommonJs } from './sdk/module-hooks';
 import { patchHttpTransportClass, patchServerClass, unpatchClass } from './sdk/v1';
+import { v2ModuleDefinition } from './sdk/v2';
 import { ServerTelemetry } from './server-telemetry';
 import type { TelemetrySource } from './server-telemetry';
 import type { ClientActivityStore, McpDisconnectReason, McpInstrumentationConfig } from './types';
@@ -16,7 +17,8 @@ import { PACKAGE_NAME, PACKAGE_VERSION } from './version';
 type ClassKind = 'server' | 'streamable-http' | 'sse';
 
 /**
- * OpenTelemetry instrumentation for servers built on @modelcontextprotocol/sdk 1.x.
+ * OpenTelemetry instrumentation for servers built on @modelcontextprotocol/sdk 1.x
+ * and @modelcontextprotocol/server 2.x.
  * Use it in an existing OpenTelemetry setup
  * (`new NodeSDK({ instrumentations: [new McpInstrumentation()] })`) or through
  * `register()`. `isEnabled()` is the single source of truth for whether it patches.
@@ -58,7 +60,9 @@ export class McpInstrumentation extends InstrumentationBase<McpInstrumentationCo
   }
 
   protected override init(): InstrumentationNodeModuleDefinition[] {
-    return [moduleDefinitions((exports) => this._patchExports(exports), (exports) => this._unpatchExports(exports))];
+    const load = (exports: unknown) => this._patchExports(exports);
+    const unload = (exports: unknown) => this._unpatchExports(exports);
+    return [moduleDefinitions(load, unload), v2ModuleDefinition(load, unload)];
   }
 
   override enable(): void {

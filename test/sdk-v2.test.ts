@@ -1,0 +1,94 @@
+/*
+ * SDK v2 (@modelcontextprotocol/server and client 2.x) through the same
+ * hooks: a real v2 Client against a real v2 McpServer in memory, and a v2 app
+ * started with `--import mcp-otel/register` exporting real OTLP.
+ */
+import * as path from 'node:path';
+import { spawn } from 'node:child_process';
+import { Client } from '@modelcontextprotocol/client';
+import * as serverV2 from '@modelcontextprotocol/server';
+import { SpanStatusCode } from '@opentelemetry/api';
+import { z } from 'zod/v4';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startOtlpReceiver } from './helpers/otlp-receiver';
+import type { OtlpReceiver } from './helpers/otlp-receiver';
+import { finishedSpans, histogramPoint, instrument, resetTelemetry, spanNamed } from './helpers/telemetry';
+
+describe('SDK v2 in process', () => {
+  it('gets the same spans, attributes, error classification and sessions', async () => {
+    const instrumentation = await instrument();
+    instrumentation.instrument(serverV2);
+    resetTelemetry();
+    const server = new serverV2.McpServer({ name: 'v2', version: '1' });
+    server.registerTool('add', { inputSchema: z.object({ a: z.number(), b: z.number() }) }, async ({ a, b }) => ({
+      content: [{ type: 'text', text: String(a + b) }],
+    }));
+    server.registerTool('boom', { inputSchema: z.object({}) }, async () => {
+      throw new Error('exploded');
+    });
+    const [clientTransport, serverTransport] = serverV2.InMemoryTransport.createLinkedPair();
+    await server.connect(serverTransport);
+    const client = new Client({ name: 'v2-client', version: '9' });
+    await client.connect(clientTransport);
+
+    expect((await client.callTool({ name: 'add', arguments: { a: 1, b: 2 } })).content).toEqual([{ type: 'text', text: '3' }]);
+    await client.callTool({ name: 'boom', arguments: {} });
+    await expect(client.callTool({ name: 'nope', arguments: {} })).rejects.toThrow(/not found/);
+    const spans = await finishedSpans(5);
+
+    const init = spanNamed(spans, 'initialize');
+    expect(init.attributes).toMatchObject({ 'mcp.client.name': 'v2-client', 'mcp.client.version': '9', 'mcp.protocol.version': '2025-11-25' });
+    expect(init.attributes['mcp.session.id']).toMatch(/^[0-9a-f-]{36}$/);
+    const add = spanNamed(spans, 'tools/call add');
+    expect(add.attributes).toMatchObject({ 'gen_ai.tool.name': 'add', 'gen_ai.operation.name': 'execute_tool', 'mcp.session.id': init.attributes['mcp.session.id'] });
+    expect(add.status.code).toBe(SpanStatusCode.UNSET);
+    const boom = spanNamed(spans, 'tools/call boom');
+    expect(boom.attributes['error.type']).toBe('tool_error');
+    // v2 answers an unknown tool with -32602 (v1 returns an isError result): a caller fault, not an error.
+    const nope = spanNamed(spans, 'tools/call nope');
+    expect(nope.attributes['rpc.response.status_code']).toBe('-32602');
+    expect(nope.attributes['error.type']).toBeUndefined();
+    expect(nope.status.code).toBe(SpanStatusCode.UNSET);
+    const point = await histogramPoint('mcp.server.operation.duration', {
+      'mcp.method.name': 'tools/call',
+      'mcp.protocol.version': '2025-11-25',
+      'mcp.client.type': 'other',
+      'gen_ai.operation.name': 'execute_tool',
+      'gen_ai.tool.name': 'add',
+    });
+    expect(point?.value.count).toBe(1);
+    await client.close();
+  });
+});
+
+describe('SDK v2 under the register entry point', () => {
+  let receiver: OtlpReceiver;
+  beforeAll(async () => {
+    receiver = await startOtlpReceiver();
+  });
+  afterAll(async () => {
+    await receiver.close();
+  });
+
+  it('hooks @modelcontextprotocol/server through the standard module hook and exports OTLP', async () => {
+    const root = path.join(__dirname, '..');
+    const child = spawn(process.execPath, ['--import', 'mcp-otel/register', path.join(root, 'test/fixtures/v2-app.mjs')], {
+      cwd: root,
+      env: {
+        PATH: process.env.PATH ?? '',
+        OTEL_SERVICE_NAME: 'v2-app',
+        OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+        OTEL_LOGS_EXPORTER: 'none',
+        OTEL_METRIC_EXPORT_INTERVAL: '60000',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    expect(code, stderr).toBe(0);
+    await receiver.waitFor(() => receiver.spans().some((s) => s.name === 'tools/call add'), 10_000, 'v2 spans');
+    const names = receiver.spans().filter((s) => s.resource['service.name'] === 'v2-app').map((s) => s.name);
+    expect(names).toEqual(expect.arrayContaining(['initialize', 'tools/call add']));
+  });
+});
