@@ -41,6 +41,7 @@ export interface ResolvedConfig {
   /** Milliseconds; 0 = never. */
   readonly sessionIdleTimeout: number;
   readonly closeIdleSessions: boolean;
+  readonly sessionEvents: boolean;
   readonly activityStore: ClientActivityStore | undefined;
 }
 
@@ -122,6 +123,7 @@ export function resolveConfig(user: McpInstrumentationConfig, env: Env, warn: Wa
       warn,
     ),
     closeIdleSessions: user.closeIdleSessions ?? false,
+    sessionEvents: user.sessionEvents ?? true,
     activityStore: user.activityStore === false ? undefined : (user.activityStore ?? defaultStore),
   };
 }

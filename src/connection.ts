@@ -94,6 +94,11 @@ export class ConnectionState {
   private _httpVersion: string | undefined;
   private _userAttributes: Attributes = {};
 
+  /** Span attributes of the user context (auth client id, scopes, user hash). */
+  get userAttributes(): Attributes {
+    return this._userAttributes;
+  }
+
   constructor(
     readonly server: ServerLike,
     readonly transport: TransportLike,

@@ -1,5 +1,5 @@
 import { metrics } from '@opentelemetry/api';
-import type { MeterProvider, Tracer } from '@opentelemetry/api';
+import type { Attributes, MeterProvider, Tracer } from '@opentelemetry/api';
 import { InstrumentationBase } from '@opentelemetry/instrumentation';
 import type { InstrumentationNodeModuleDefinition } from '@opentelemetry/instrumentation';
 import { InMemoryActivityStore } from './activity-store';
@@ -15,6 +15,8 @@ import type { ClientActivityStore, McpDisconnectReason, McpInstrumentationConfig
 import { PACKAGE_NAME, PACKAGE_VERSION } from './version';
 
 type ClassKind = 'server' | 'streamable-http' | 'sse';
+/** SeverityNumber.INFO of the Logs API (a number, so @opentelemetry/api-logs is not imported at run time). */
+const SEVERITY_INFO = 9;
 
 /**
  * OpenTelemetry instrumentation for servers built on @modelcontextprotocol/sdk 1.x
@@ -137,6 +139,9 @@ export class McpInstrumentation extends InstrumentationBase<McpInstrumentationCo
   }
   get diag() {
     return this._diag;
+  }
+  emitEvent(name: string, attributes: Attributes): void {
+    this.logger.emit({ eventName: name, severityNumber: SEVERITY_INFO, severityText: 'INFO', attributes });
   }
 
   private _instrument(target: unknown): boolean {

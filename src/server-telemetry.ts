@@ -42,6 +42,8 @@ export interface TelemetrySource {
   readonly config: ResolvedConfig;
   readonly diag: DiagLogger;
   isEnabled(): boolean;
+  /** Emits an OpenTelemetry log event through the instrumentation's logger. */
+  emitEvent(name: string, attributes: Attributes): void;
 }
 
 const ATTR_RPC_STATUS_CODE = 'rpc.status_code';
@@ -72,6 +74,7 @@ export class ServerTelemetry {
           return source.diag;
         },
         safe: (fn, what) => telemetry.safe(fn, what),
+        emitEvent: (name, attributes) => telemetry.safe(() => source.emitEvent(name, attributes), `event ${name}`),
       },
       (state, errorType) => this.abandonAll(state, errorType),
     );

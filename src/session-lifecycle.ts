@@ -16,6 +16,7 @@ export interface LifecycleSource {
   readonly metrics: McpMetrics;
   readonly diag: DiagLogger;
   safe<T>(fn: () => T, what: string): T | undefined;
+  emitEvent(name: string, attributes: Attributes): void;
 }
 
 /**

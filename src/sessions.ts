@@ -3,6 +3,7 @@ import type { Attributes } from '@opentelemetry/api';
 import type { ResolvedConfig } from './config';
 import type { ConnectionState } from './connection';
 import type { McpMetrics } from './metrics';
+import { EVENT_MCP_SESSION_END, EVENT_MCP_SESSION_START, sessionEventAttributes } from './session-events';
 import {
   ATTR_ERROR_TYPE,
   ATTR_MCP_CLIENT_RETURNING,
@@ -22,6 +23,8 @@ export interface SessionSource {
   readonly config: ResolvedConfig;
   readonly metrics: McpMetrics;
   safe<T>(fn: () => T, what: string): T | undefined;
+  /** Emits an OpenTelemetry log event (a no-op without a logger provider). */
+  emitEvent(name: string, attributes: Attributes): void;
 }
 
 /** How many tracking IDs "seen before" remembers (oldest forgotten first). */
@@ -87,6 +90,7 @@ export class SessionTracker {
     const startedAttrs = Object.assign({}, attrs);
     startedAttrs[ATTR_MCP_CLIENT_RETURNING] = returning;
     this.source.metrics.sessionsStarted.add(1, startedAttrs);
+    if (this.source.config.sessionEvents) this.source.emitEvent(EVENT_MCP_SESSION_START, sessionEventAttributes(state, session));
     const hook = this.source.config.user.onSessionStart;
     if (hook) this.source.safe(() => hook(session), 'onSessionStart');
     this.ensureSweeper();
@@ -107,6 +111,7 @@ export class SessionTracker {
     if (errorType !== undefined) durationAttrs[ATTR_ERROR_TYPE] = errorType;
     if (session.protocolVersion) durationAttrs[ATTR_MCP_PROTOCOL_VERSION] = session.protocolVersion;
     this.source.metrics.sessionDuration.record((session.endTime - session.startTime) / 1000, durationAttrs);
+    if (this.source.config.sessionEvents) this.source.emitEvent(EVENT_MCP_SESSION_END, sessionEventAttributes(state, session));
     const hook = this.source.config.user.onSessionEnd;
     if (hook) this.source.safe(() => hook(session, reason), 'onSessionEnd');
     if (this.open.size === 0) this.stopSweeper();

@@ -130,6 +130,11 @@ export interface McpInstrumentationConfig extends InstrumentationConfig {
   sessionIdleTimeout?: number;
   /** Also close the transport of a session that timed out. @default false */
   closeIdleSessions?: boolean;
+  /**
+   * Emit `mcp.session.start` and `mcp.session.end` log events (one record each per session) through the
+   * OpenTelemetry Logs API; nothing is sent without a logger provider (`OTEL_LOGS_EXPORTER=none`). @default true
+   */
+  sessionEvents?: boolean;
   /** Called when a session starts (at `initialize`). */
   onSessionStart?: McpSessionStartHook;
   /** Called exactly once when a session ends. */

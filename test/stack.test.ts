@@ -378,7 +378,7 @@ describe('wiring between Collector, Tempo and Prometheus', () => {
 
   it('the Collector pipelines use defined components, memory_limiter first', () => {
     const pipelines = collector.service.pipelines as Record<string, Json>;
-    expect(Object.keys(pipelines).sort()).toEqual(['metrics', 'traces']);
+    expect(Object.keys(pipelines).sort()).toEqual(['logs', 'metrics', 'traces']);
     for (const [name, p] of Object.entries(pipelines)) {
       for (const kind of ['receivers', 'processors', 'exporters'] as const) {
         for (const id of p[kind] as string[]) expect(collector[kind], `${name}: ${kind} ${id}`).toHaveProperty([id]);
