@@ -106,7 +106,7 @@ function wrapTransport(transport: TransportWithState, telemetry: ServerTelemetry
       const closed = () => {
         if (state && this[CONNECTION] === state) guard(diag, () => telemetry.lifecycle.connectionClosed(state));
       };
-      const result = originalClose.call(this);
+      const result = originalClose.apply(this, arguments as never);
       if (result && typeof (result as Promise<void>).then === 'function') (result as Promise<void>).then(closed, closed);
       else closed();
       return result;
