@@ -102,4 +102,3 @@ export const METRIC_MCP_SERVER_CLIENT_OPERATIONS = 'mcp.server.client.operations
 export const MCP_SESSION_DURATION_BUCKETS = [...MCP_DURATION_BUCKETS, 600, 1800, 3600, 7200, 14400, 28800, 86400];
 /** Tracking-ID value for clients past the `maxTrackedClients` cap. */
 export const TRACKING_ID_OVERFLOW = '_overflow' as const;
-export const ERROR_TYPE_SESSION_TIMEOUT = 'session_timeout' as const;

@@ -41,7 +41,6 @@ export interface TelemetrySource {
   readonly tally: ClientOperationTally;
   readonly config: ResolvedConfig;
   readonly diag: DiagLogger;
-  isEnabled(): boolean;
   /** Emits an OpenTelemetry log event through the instrumentation's logger. */
   emitEvent(name: string, attributes: Attributes): void;
 }
@@ -90,10 +89,9 @@ export class ServerTelemetry {
 
   /** Starts the span of an incoming request; returns the context to run the SDK's dispatch in. */
   startRequest(state: ConnectionState, request: JsonRpcRequestLike, extra: MessageExtraLike | undefined): Context | undefined {
-    const { config, tracer } = this.source;
     const method = request.method;
     if (typeof method !== 'string') return undefined;
-    if (config.ignoreMethods.has(method)) {
+    if (this.source.config.ignoreMethods.has(method)) {
       this.lifecycle.touch(state); // no telemetry, but still activity (a client that only pings is not idle)
       return undefined;
     }
@@ -104,27 +102,13 @@ export class ServerTelemetry {
     const initialize = method === 'initialize';
     if (initialize && params && isObject(params.clientInfo)) state.setClientInfo(params.clientInfo);
     const headers = extra?.requestInfo?.headers;
-    const headerVersion = headers?.['mcp-protocol-version'];
-    state.refresh(headers !== undefined, typeof headerVersion === 'string' ? headerVersion : undefined);
+    refreshFromHeaders(state, headers);
     this.lifecycle.onRequest(state, extra, initialize);
 
-    const info = config.needsRequestInfo ? requestInfo(method, id, params, state) : undefined;
-    if (info && config.user.ignoreRequestHook && this.safe(() => config.user.ignoreRequestHook!(info), 'ignoreRequestHook') === true) {
-      return undefined;
-    }
-
-    // Object.assign, not spread: on Node 20 adding keys to a spread copy changes its hidden class per key.
-    const spanAttrs: Attributes = Object.assign({}, state.spanAttributes);
-    spanAttrs[ATTR_JSONRPC_REQUEST_ID] = typeof id === 'string' ? capLength(id, MAX_NAME_LENGTH) : String(id);
-    const metricAttrs: Attributes = Object.assign({}, state.metricAttributes);
-    const name = this.targets.describe(method, params, spanAttrs, metricAttrs, config.resourceUriInSpanName);
-    this.addRequestDetails(state, method, params, headers, spanAttrs);
-
-    const { parent, links } = parentFromMeta(params);
-    const span = tracer.startSpan(name, { kind: SpanKind.SERVER, attributes: spanAttrs, links }, parent);
-    if (info && config.user.requestHook) this.safe(() => config.user.requestHook!(span, info), 'requestHook');
-
-    const pending: PendingRequest = { span, method, id, startTime: performance.now(), metricAttributes: metricAttrs, params };
+    const started = this.openSpan(state, method, id, params, headers, this.source.config.resourceUriInSpanName);
+    if (started === undefined) return undefined;
+    const { span, parent, metricAttributes } = started;
+    const pending: PendingRequest = { span, method, id, startTime: performance.now(), metricAttributes, params };
     const older = state.pending.get(id);
     if (older !== undefined) pending.older = older;
     state.pending.set(id, pending);
@@ -191,10 +175,9 @@ export class ServerTelemetry {
    * so the caller ends the span when dispatch returns (`endNotification`).
    */
   startNotification(state: ConnectionState, notification: JsonRpcRequestLike, extra: MessageExtraLike | undefined): { span: Span; context: Context; start: number; metricAttributes: Attributes } | undefined {
-    const { config, tracer } = this.source;
     const method = notification.method;
     if (typeof method !== 'string') return undefined;
-    if (config.ignoreMethods.has(method)) {
+    if (this.source.config.ignoreMethods.has(method)) {
       this.lifecycle.touch(state);
       return undefined;
     }
@@ -202,25 +185,46 @@ export class ServerTelemetry {
     // The SDK passes notifications no `extra`; over HTTP the headers come from the patched handleRequest
     // (the request's own when per-request details are recorded, else the transport's latest request).
     const headers = extra?.requestInfo?.headers ?? state.httpPeer?.headers;
-    const headerVersion = headers?.['mcp-protocol-version'];
-    state.refresh(headers !== undefined, typeof headerVersion === 'string' ? headerVersion : undefined);
+    refreshFromHeaders(state, headers);
     this.lifecycle.touch(state);
-    const info = config.needsRequestInfo ? requestInfo(method, undefined, params, state) : undefined;
-    if (info && config.user.ignoreRequestHook && this.safe(() => config.user.ignoreRequestHook!(info), 'ignoreRequestHook') === true) {
-      return undefined;
-    }
-    const spanAttrs: Attributes = Object.assign({}, state.spanAttributes);
-    const metricAttrs: Attributes = Object.assign({}, state.metricAttributes);
-    const name = this.targets.describe(method, params, spanAttrs, metricAttrs, false);
-    this.addRequestDetails(state, method, params, headers, spanAttrs);
-    const { parent, links } = parentFromMeta(params);
-    const span = tracer.startSpan(name, { kind: SpanKind.SERVER, attributes: spanAttrs, links }, parent);
-    if (info && config.user.requestHook) this.safe(() => config.user.requestHook!(span, info), 'requestHook');
+    const started = this.openSpan(state, method, undefined, params, headers, false);
+    if (started === undefined) return undefined;
     if (method === 'notifications/cancelled' && params) {
       const target = params.requestId;
       if (typeof target === 'string' || typeof target === 'number') this.abandon(state, target, ERROR_TYPE_CANCELLED);
     }
-    return { span, context: trace.setSpan(parent, span), start: performance.now(), metricAttributes: metricAttrs };
+    const { span, parent, metricAttributes } = started;
+    return { span, context: trace.setSpan(parent, span), start: performance.now(), metricAttributes };
+  }
+
+  /**
+   * What requests and notifications share: the ignore hook, the span and metric attribute sets (copies of
+   * the connection's), the target, opt-in details, the parent from `_meta`, the span and the request hook.
+   * Returns undefined when the message is ignored.
+   */
+  private openSpan(
+    state: ConnectionState,
+    method: string,
+    id: JsonRpcId | undefined,
+    params: Record<string, unknown> | undefined,
+    headers: Record<string, string | string[] | undefined> | undefined,
+    uriInName: boolean,
+  ): { span: Span; parent: Context; metricAttributes: Attributes } | undefined {
+    const { config, tracer } = this.source;
+    const info = config.needsRequestInfo ? requestInfo(method, id, params, state) : undefined;
+    if (info && config.user.ignoreRequestHook && this.safe(() => config.user.ignoreRequestHook!(info), 'ignoreRequestHook') === true) {
+      return undefined;
+    }
+    // Object.assign, not spread: on Node 20 adding keys to a spread copy changes its hidden class per key.
+    const spanAttrs: Attributes = Object.assign({}, state.spanAttributes);
+    if (id !== undefined) spanAttrs[ATTR_JSONRPC_REQUEST_ID] = typeof id === 'string' ? capLength(id, MAX_NAME_LENGTH) : String(id);
+    const metricAttributes: Attributes = Object.assign({}, state.metricAttributes);
+    const name = this.targets.describe(method, params, spanAttrs, metricAttributes, uriInName);
+    this.addRequestDetails(state, method, params, headers, spanAttrs);
+    const { parent, links } = parentFromMeta(params);
+    const span = tracer.startSpan(name, { kind: SpanKind.SERVER, attributes: spanAttrs, links }, parent);
+    if (info && config.user.requestHook) this.safe(() => config.user.requestHook!(span, info), 'requestHook');
+    return { span, parent, metricAttributes };
   }
 
   endNotification(state: ConnectionState, method: string, started: { span: Span; start: number; metricAttributes: Attributes }): void {
@@ -311,19 +315,28 @@ export class ServerTelemetry {
 
   /** Runs user or optional code; a throw is logged and turned into `undefined`. */
   safe<T>(fn: () => T, what: string): T | undefined {
-    const log = (err: unknown) => (this.source.diag ?? globalDiag).error(`mcp-otel: ${what} failed; continuing without it`, err);
     try {
       const result = fn();
       // An async hook's rejection must not become an unhandled rejection in the host process.
       if (result !== null && typeof result === 'object' && typeof (result as { then?: unknown }).then === 'function') {
-        (result as unknown as Promise<unknown>).then(undefined, log);
+        (result as unknown as Promise<unknown>).then(undefined, (err: unknown) => this.logFailure(what, err));
       }
       return result;
     } catch (err) {
-      log(err);
+      this.logFailure(what, err);
       return undefined;
     }
   }
+
+  private logFailure(what: string, err: unknown): void {
+    (this.source.diag ?? globalDiag).error(`mcp-otel: ${what} failed; continuing without it`, err);
+  }
+}
+
+/** The connection learns transport facts (HTTP, session id, protocol-version header) from each message. */
+function refreshFromHeaders(state: ConnectionState, headers: Record<string, string | string[] | undefined> | undefined): void {
+  const headerVersion = headers?.['mcp-protocol-version'];
+  state.refresh(headers !== undefined, typeof headerVersion === 'string' ? headerVersion : undefined);
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {
