@@ -267,6 +267,26 @@ describe('client tracking IDs', () => {
     expect(all).not.toContain('u@example.com');
   });
 
+  it('captureUserIdentity records the e-mail and name from authInfo, which are never recorded otherwise', async () => {
+    await withSessions({ trackingSecret: 's', captureUserIdentity: true });
+    const { InMemoryTransport } = await import('@modelcontextprotocol/sdk/inMemory.js');
+    const { Client } = await import('@modelcontextprotocol/sdk/client/index.js');
+    const [ct, st] = InMemoryTransport.createLinkedPair();
+    const send = ct.send.bind(ct);
+    const authInfo = { token: 't', clientId: 'c', scopes: [], extra: { sub: 'user-7', email: 'ada@example.com', name: 'Ada L.' } };
+    ct.send = (message, options) => send(message, { ...options, authInfo });
+    await createTestServer().connect(st);
+    const client = new Client({ name: 'identity', version: '1' });
+    await client.connect(ct);
+    await client.ping();
+    expect(started[0].user).toMatchObject({ email: 'ada@example.com', name: 'Ada L.' });
+    const ping = (await finishedSpans(3)).find((s) => s.name === 'ping')!;
+    expect(ping.attributes['user.email']).toBe('ada@example.com');
+    expect(ping.attributes['user.full_name']).toBe('Ada L.');
+    expect(JSON.stringify(ping.attributes)).not.toContain('user-7');
+    await client.close();
+  });
+
   it('a custom trackingId function replaces the default; one that throws falls back to it', async () => {
     expect(await idOf({ name: 'x', version: '1' }, { trackingId: (ctx) => `team-${ctx.clientInfo?.name}` })).toBe('team-x');
     const fallback = await idOf({ name: 'x', version: '1' }, { trackingId: () => { throw new Error('nope'); } });

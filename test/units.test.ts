@@ -3,6 +3,7 @@ import { resolveConfig } from '../dist/cjs/config.js';
 import { classifyResponse, cleanErrorMessage } from '../dist/cjs/errors.js';
 import { PACKAGE_NAME, PACKAGE_VERSION } from '../dist/cjs/version.js';
 import { recordedAddress, truncateAddress } from '../dist/cjs/client-address.js';
+import { IdentityResolver } from '../dist/cjs/identity.js';
 import pkg from '../package.json';
 
 describe('version', () => {
@@ -79,5 +80,26 @@ describe('client address anonymisation', () => {
     expect(resolveConfig({ captureClientAddress: 'truncate' }, {}, () => {}).clientAddressMode).toBe('truncate');
     expect(resolveConfig({}, { OTEL_INSTRUMENTATION_MCP_CAPTURE_CLIENT_ADDRESS: 'hash' }, () => {}).clientAddressMode).toBe('hash');
     expect(resolveConfig({ captureClientAddress: true }, { OTEL_INSTRUMENTATION_MCP_CAPTURE_CLIENT_ADDRESS: 'false' }, () => {}).clientAddressMode).toBeUndefined();
+  });
+});
+
+describe('tracking ID inputs', () => {
+  const idOf = (user: Record<string, unknown>, address: string, userAgent: string) => {
+    const resolver = new IdentityResolver({ config: resolveConfig({ trackingSecret: 'k', ...user }, {}, () => {}) }, () => {});
+    return resolver.resolve({
+      clientName: 'cursor',
+      clientVersion: '1.0',
+      address,
+      extra: { requestInfo: { headers: { 'user-agent': userAgent } } },
+    }).trackingId;
+  };
+  it('clientInfo-based IDs ignore address and User-Agent unless asked', () => {
+    expect(idOf({}, '10.0.0.1', 'a')).toBe(idOf({}, '10.0.0.2', 'b'));
+  });
+  it('trackingIdFromAddress and trackingIdFromUserAgent tell clients apart by those', () => {
+    expect(idOf({ trackingIdFromAddress: true }, '10.0.0.1', 'a')).not.toBe(idOf({ trackingIdFromAddress: true }, '10.0.0.2', 'a'));
+    expect(idOf({ trackingIdFromAddress: true }, '10.0.0.1', 'a')).toBe(idOf({ trackingIdFromAddress: true }, '10.0.0.1', 'b'));
+    expect(idOf({ trackingIdFromUserAgent: true }, '10.0.0.1', 'a')).not.toBe(idOf({ trackingIdFromUserAgent: true }, '10.0.0.1', 'b'));
+    expect(idOf({ trackingIdFromUserAgent: true }, '10.0.0.1', 'a')).toBe(idOf({ trackingIdFromUserAgent: true }, '10.0.0.2', 'a'));
   });
 });
