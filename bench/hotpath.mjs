@@ -10,13 +10,18 @@
  *
  *   node bench/hotpath.mjs [DIST ...] [--sampled-out] [--rounds N] [--ops N]
  *
+ * It also times an "OTel floor": what any instrumentation emitting the same data must
+ * do at least (start a SERVER span with the same attributes, make it active around a
+ * function, end it, record the duration histogram with the same attributes), so the
+ * difference to it is mcp-otel's own logic.
+ *
  * It reaches into internals (`instrumentation._telemetry`, ServerTelemetry's
  * startRequest/responseSent/newConnection), so it may need updating when they change.
  */
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { context, metrics } from '@opentelemetry/api';
+import { context, metrics, SpanKind, trace } from '@opentelemetry/api';
 import { ExportResultCode } from '@opentelemetry/core';
 import { MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
 import { AlwaysOffSampler, AlwaysOnSampler, BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
@@ -68,8 +73,36 @@ const setups = dists.map((dist) => {
   const state = telemetry.newConnection(server, server._transport);
   telemetry.startRequest(state, { jsonrpc: '2.0', id: 0, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'bench-client', version: '1.0.0' } } }, undefined);
   telemetry.responseSent(state, { jsonrpc: '2.0', id: 0, result: { protocolVersion: '2025-11-25', capabilities: {}, serverInfo: { name: 's', version: '1' } } }, undefined);
-  return { dist, telemetry, state, samples: [] };
+  return { dist, instrumentation, telemetry, state, samples: [] };
 });
+
+// The floor uses exactly the attributes mcp-otel put on a tools/call span and duration point.
+// (A sampled-out span has no attributes, so the probe records with an always-on provider.)
+const probe = setups[0];
+const probeProvider = new NodeTracerProvider({ sampler: new AlwaysOnSampler() });
+probe.instrumentation.setTracerProvider(probeProvider);
+probe.telemetry.startRequest(probe.state, { jsonrpc: '2.0', id: 'probe', method: 'tools/call', params: { name: 'add', arguments: { a: 1, b: 2 } } }, undefined);
+const probed = probe.state.pending.get('probe');
+const floorSpanAttributes = { ...(probed.span.attributes ?? {}) };
+const floorMetricAttributes = { ...probed.metricAttributes };
+probe.telemetry.responseSent(probe.state, { jsonrpc: '2.0', id: 'probe', result: {} }, undefined);
+probe.instrumentation.setTracerProvider(tracerProvider);
+if (Object.keys(floorSpanAttributes).length < 5) throw new Error('could not read the span attributes (internals changed?); update bench/hotpath.mjs');
+const floorTracer = tracerProvider.getTracer('floor');
+const floorHistogram = meterProvider.getMeter('floor').createHistogram('floor.duration', { unit: 's' });
+const floor = {
+  dist: 'OTel floor (same span + attributes + duration point, no mcp-otel logic)',
+  samples: [],
+  run(n) {
+    for (let i = 0; i < n; i++) {
+      const start = performance.now();
+      const span = floorTracer.startSpan('tools/call add', { kind: SpanKind.SERVER, attributes: Object.assign({}, floorSpanAttributes) }, context.active());
+      context.with(trace.setSpan(context.active(), span), () => {});
+      span.end();
+      floorHistogram.record((performance.now() - start) / 1000, Object.assign({}, floorMetricAttributes));
+    }
+  },
+};
 
 const RESULT = { content: [{ type: 'text', text: '3' }] };
 let nextId = 1;
@@ -83,17 +116,20 @@ function run({ telemetry, state }, n) {
 }
 
 for (const s of setups) run(s, ops); // warm-up
+floor.run(ops);
+const all = [...setups, floor];
 for (let r = 0; r < rounds; r++) {
-  for (let k = 0; k < setups.length; k++) {
-    const s = setups[(k + r) % setups.length]; // rotate the order
+  for (let k = 0; k < all.length; k++) {
+    const s = all[(k + r) % all.length]; // rotate the order
     const t = process.hrtime.bigint();
-    run(s, ops);
+    if (s === floor) floor.run(ops);
+    else run(s, ops);
     s.samples.push(Number(process.hrtime.bigint() - t) / ops / 1000);
     await new Promise((resolve) => setImmediate(resolve)); // let batches export
   }
 }
 const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 console.log(`mcp-otel hot path (startRequest + context.with + responseSent, tools/call), sampler ${sampledOut ? 'AlwaysOff' : 'AlwaysOn'}, ${rounds} rounds × ${ops}`);
-for (const s of setups) console.log(`  ${median(s.samples).toFixed(2)} µs/request (min ${Math.min(...s.samples).toFixed(2)})  ${s.dist}`);
+for (const s of all) console.log(`  ${median(s.samples).toFixed(2)} µs/request (min ${Math.min(...s.samples).toFixed(2)})  ${s.dist}`);
 await tracerProvider.shutdown();
 await meterProvider.shutdown();

@@ -51,7 +51,7 @@ const HELP = `Usage: node bench/run.mjs [options]
                       context manager active (promise hooks on), mcp-otel disabled
   --alt-dist DIR      add a variant "alt": the same instrumentation from another build (DIR = a dist/
                       directory with esm/index.mjs), to A/B a src change in one process
-  --variant V         both (default) | instrumented | uninstrumented  (single-variant runs, for profiling)
+  --variant V         both (default) | instrumented | uninstrumented | otel-only  (single-variant runs, for profiling)
   --workloads LIST    comma list of call,mix,concurrent,http (default call,mix,concurrent [+http])
   --json FILE         also write the raw results as JSON
   --help
@@ -102,7 +102,7 @@ function parseArgs(argv) {
       default: throw new Error(`unknown option ${a}\n\n${HELP}`);
     }
   }
-  if (!['both', 'instrumented', 'uninstrumented'].includes(o.variant)) throw new Error(`--variant must be both, instrumented or uninstrumented`);
+  if (!['both', 'instrumented', 'uninstrumented', 'otel-only'].includes(o.variant)) throw new Error(`--variant must be both, instrumented, uninstrumented or otel-only`);
   o.workloads ??= ['call', 'mix', 'concurrent', ...(o.http ? ['http'] : [])];
   if (o.workloads.includes('http')) o.http = true;
   for (const w of o.workloads) if (!['call', 'mix', 'concurrent', 'http'].includes(w)) throw new Error(`unknown workload ${w}`);
@@ -534,7 +534,7 @@ async function main() {
   const variants =
     opts.variant === 'both'
       ? [VARIANTS.uninstrumented, ...(opts.otelBaseline ? [VARIANTS.otel] : []), VARIANTS.instrumented, ...(opts.altDist ? [VARIANTS.alt] : [])]
-      : [opts.variant === 'instrumented' ? VARIANTS.instrumented : VARIANTS.uninstrumented];
+      : [{ instrumented: VARIANTS.instrumented, uninstrumented: VARIANTS.uninstrumented, 'otel-only': VARIANTS.otel }[opts.variant]];
   console.log('# mcp-otel overhead benchmark');
   console.log(`machine: ${info.cpu}, ${info.cores} cores, ${info.memoryGiB} GiB, ${info.platform}`);
   console.log(`node ${info.node}, ${info.date}, load average at start: ${info.loadavg}, mcp-otel git ${info.git}`);
