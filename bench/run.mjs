@@ -604,6 +604,17 @@ function summarise(workload, ops, variants, rounds) {
       };
     }
   }
+  if (variants.includes(VARIANTS.otel) && variants.includes(VARIANTS.instrumented)) {
+    // What mcp-otel adds to an app that already runs the OpenTelemetry SDK (its context manager active).
+    const ratios = rounds.map((r) => r[VARIANTS.instrumented].opsPerSec / r[VARIANTS.otel].opsPerSec);
+    s.vsOtel = {
+      ratio: median(ratios),
+      ratioMin: Math.min(...ratios),
+      ratioMax: Math.max(...ratios),
+      addedUs: median(rounds.map((r) => r[VARIANTS.instrumented].usPerOp - r[VARIANTS.otel].usPerOp)),
+      addedCpuUs: median(rounds.map((r) => r[VARIANTS.instrumented].cpuUsPerOp - r[VARIANTS.otel].cpuUsPerOp)),
+    };
+  }
   return s;
 }
 
@@ -650,7 +661,14 @@ function printReport(info, variants, results, elapsed) {
           md.push(`| ${r.title} | ${v} | ${fmt(r[v].opsPerSec)} | ${d.ratio.toFixed(2)} (${d.ratioMin.toFixed(2)}–${d.ratioMax.toFixed(2)}) | ${d.addedUs.toFixed(1)} | ${d.addedCpuUs.toFixed(1)} |`);
         }
       }
-      if (extra.includes(VARIANTS.otel)) md.push('', 'otel-only = OTel SDK registered and its AsyncLocalStorage active (promise hooks on), mcp-otel disabled.');
+      if (extra.includes(VARIANTS.otel)) {
+        md.push('', 'otel-only = OTel SDK registered and its AsyncLocalStorage active (promise hooks on), mcp-otel disabled.');
+        md.push('', '| Workload | instrumented / otel-only (min–max) | added µs/request | added CPU µs/request |', '|---|---:|---:|---:|');
+        for (const r of Object.values(results)) {
+          const d = r.vsOtel;
+          md.push(`| ${r.title} | ${d.ratio.toFixed(2)} (${d.ratioMin.toFixed(2)}–${d.ratioMax.toFixed(2)}) | ${d.addedUs.toFixed(1)} | ${d.addedCpuUs.toFixed(1)} |`);
+        }
+      }
       if (extra.includes(VARIANTS.alt)) md.push('', `alt = instrumentation from ${altDistDir}.`);
     }
   } else {
