@@ -411,6 +411,13 @@ describe('wiring between Collector, Tempo and Prometheus', () => {
       expect.arrayContaining(['mcp.method.name', 'gen_ai.tool.name', 'mcp.client.type', 'mcp.client.tracking_id', 'error.type']),
     );
   });
+
+  it('Tempo bounds the series that the uncapped tracking id can create', () => {
+    const limits = tempo.overrides.defaults.metrics_generator;
+    expect(limits.max_cardinality_per_label).toBeGreaterThan(0);
+    expect(limits.max_cardinality_per_label).toBeLessThanOrEqual(10_000);
+    expect(limits.max_active_series).toBeGreaterThan(0);
+  });
 });
 
 describe('Grafana provisioning and dashboards', () => {
