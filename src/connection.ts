@@ -51,7 +51,8 @@ function transportKind(transport: TransportLike, hasHttpRequestInfo: boolean): T
   const name = (transport as object).constructor?.name ?? '';
   if (name === 'StdioServerTransport' || '_stdin' in transport) return { transport: NETWORK_TRANSPORT_VALUE_PIPE, peerCloses: false };
   if (name === 'SSEServerTransport') return { transport: NETWORK_TRANSPORT_VALUE_TCP, protocol: 'http', peerCloses: true };
-  if (name.includes('StreamableHTTP') || hasHttpRequestInfo) {
+  // StreamableHTTPServerTransport (v1, v2), WebStandardStreamableHTTPServerTransport, PerRequestHTTPServerTransport (v2).
+  if (name.includes('HTTPServerTransport') || hasHttpRequestInfo) {
     return { transport: NETWORK_TRANSPORT_VALUE_TCP, protocol: 'http', peerCloses: false };
   }
   return { peerCloses: true };

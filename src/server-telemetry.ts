@@ -6,6 +6,7 @@ import { ConnectionState } from './connection';
 import type { PendingRequest } from './connection';
 import { recordClientActivity } from './activity';
 import { recordedAddress } from './client-address';
+import { applyEnvelope } from './envelope';
 import { classifyResponse } from './errors';
 import { SessionLifecycle } from './session-lifecycle';
 import { capLength, MAX_NAME_LENGTH, Targets } from './targets';
@@ -101,9 +102,12 @@ export class ServerTelemetry {
 
     const initialize = method === 'initialize';
     if (initialize && params && isObject(params.clientInfo)) state.setClientInfo(params.clientInfo);
+    // Stateless revision: the client and protocol version come with every request instead.
+    const meta = params?._meta;
+    const envelopeChanged = !initialize && isObject(meta) && applyEnvelope(state, meta);
     const headers = extra?.requestInfo?.headers;
     refreshFromHeaders(state, headers);
-    this.lifecycle.onRequest(state, extra, initialize);
+    this.lifecycle.onRequest(state, extra, initialize || envelopeChanged);
 
     const started = this.openSpan(state, method, id, params, headers, this.source.config.resourceUriInSpanName);
     if (started === undefined) return undefined;

@@ -42,10 +42,13 @@ export class SessionLifecycle {
     return this.identity.hash(material);
   }
 
-  /** Per request: identify the client when first seen, at initialize or when its credentials change; note activity. */
-  onRequest(state: ConnectionState, extra: MessageExtraLike | undefined, initialize: boolean): void {
+  /**
+   * Per request: identify the client when first seen, when it (re)introduces itself (initialize, or a changed
+   * per-request envelope) or when its credentials change; note activity.
+   */
+  onRequest(state: ConnectionState, extra: MessageExtraLike | undefined, clientChanged: boolean): void {
     const key = credentialKey(extra);
-    if (!state.identified || initialize || key !== state.identityKey) {
+    if (!state.identified || clientChanged || key !== state.identityKey) {
       const identity = this.identity.resolve({
         clientName: state.clientName,
         clientVersion: state.clientVersion,

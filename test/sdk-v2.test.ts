@@ -5,7 +5,7 @@
  */
 import * as path from 'node:path';
 import { spawn } from 'node:child_process';
-import { Client } from '@modelcontextprotocol/client';
+import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import * as serverV2 from '@modelcontextprotocol/server';
 import { SpanStatusCode } from '@opentelemetry/api';
 import { z } from 'zod/v4';
@@ -58,6 +58,88 @@ describe('SDK v2 in process', () => {
     });
     expect(point?.value.count).toBe(1);
     await client.close();
+  });
+});
+
+describe('SDK v2, stateless revision 2026-07-28 (no initialize, a server per request)', () => {
+  it('reads the client and protocol version from each request\'s _meta envelope', async () => {
+    const instrumentation = await instrument();
+    instrumentation.instrument(serverV2);
+    resetTelemetry();
+    const factory = () => {
+      const server = new serverV2.McpServer({ name: 'modern', version: '1' });
+      server.registerTool('add', { inputSchema: z.object({ a: z.number(), b: z.number() }) }, async ({ a, b }) => ({
+        content: [{ type: 'text', text: String(a + b) }],
+      }));
+      return server;
+    };
+    const handler = serverV2.createMcpHandler(factory, { legacy: 'reject' });
+    const bodies: string[] = [];
+    // The real client and the real handler, joined by a fetch that calls the handler directly (no socket).
+    const fetchToHandler = async (url: string | URL, init?: RequestInit) => {
+      if (typeof init?.body === 'string') bodies.push(init.body);
+      return handler.fetch(new Request(url, init));
+    };
+    const client = new Client({ name: 'Claude Code', version: '3.1' }, { versionNegotiation: { mode: 'auto' } });
+    await client.connect(new StreamableHTTPClientTransport(new URL('http://127.0.0.1:9/mcp'), { fetch: fetchToHandler }));
+    expect((await client.callTool({ name: 'add', arguments: { a: 1, b: 2 } })).content).toEqual([{ type: 'text', text: '3' }]);
+    expect((await client.callTool({ name: 'add', arguments: { a: 2, b: 2 } })).content).toEqual([{ type: 'text', text: '4' }]);
+    // The modern era really was used: no initialize, the envelope on every request.
+    expect(bodies.some((b) => b.includes('"initialize"'))).toBe(false);
+    expect(bodies.filter((b) => b.includes('"tools/call"')).every((b) => b.includes('io.modelcontextprotocol/clientInfo'))).toBe(true);
+
+    const spans = await finishedSpans(3);
+    expect(spans.map((s) => s.name)).not.toContain('initialize');
+    const calls = spans.filter((s) => s.name === 'tools/call add');
+    expect(calls).toHaveLength(2);
+    for (const span of [spanNamed(spans, 'server/discover'), ...calls]) {
+      expect(span.attributes).toMatchObject({
+        'mcp.client.name': 'Claude Code',
+        'mcp.client.version': '3.1',
+        'mcp.client.type': 'claude_code',
+        'mcp.protocol.version': '2026-07-28',
+        'network.protocol.name': 'http',
+      });
+      expect(span.attributes['mcp.session.id']).toBeUndefined();
+    }
+    // A server per request, yet one stable tracking ID for the client.
+    const ids = new Set(calls.map((s) => s.attributes['mcp.client.tracking_id']));
+    expect(ids.size).toBe(1);
+    expect([...ids][0]).toMatch(/^[0-9a-f]{16,}$/);
+    const point = await histogramPoint('mcp.server.operation.duration', {
+      'mcp.method.name': 'tools/call',
+      'mcp.protocol.version': '2026-07-28',
+      'mcp.client.type': 'claude_code',
+      'gen_ai.operation.name': 'execute_tool',
+      'gen_ai.tool.name': 'add',
+      'network.transport': 'tcp',
+      'network.protocol.name': 'http',
+    });
+    expect(point?.value.count).toBe(2);
+    await client.close();
+  });
+
+  it('ignores an envelope protocol version that is not a revision (it would become a metric attribute)', async () => {
+    const instrumentation = await instrument();
+    instrumentation.instrument(serverV2);
+    resetTelemetry();
+    const server = new serverV2.McpServer({ name: 'v2', version: '1' });
+    server.registerTool('now', { inputSchema: z.object({}) }, async () => ({ content: [{ type: 'text', text: 'now' }] }));
+    const [clientTransport, serverTransport] = serverV2.InMemoryTransport.createLinkedPair();
+    await server.connect(serverTransport);
+    const answers: unknown[] = [];
+    clientTransport.onmessage = (m) => answers.push(m);
+    await clientTransport.start();
+    const bogus = { 'io.modelcontextprotocol/protocolVersion': 'x'.repeat(300), 'io.modelcontextprotocol/clientInfo': { name: 'raw', version: '1' } };
+    await clientTransport.send({ jsonrpc: '2.0', id: 1, method: 'tools/list', params: { _meta: bogus } });
+    await clientTransport.send({ jsonrpc: '2.0', id: 2, method: 'tools/list', params: { _meta: { ...bogus, 'io.modelcontextprotocol/protocolVersion': 7 } } });
+    const spans = await finishedSpans(2);
+    expect(answers).toHaveLength(2);
+    for (const span of spans) {
+      expect(span.attributes['mcp.protocol.version']).toBeUndefined();
+      expect(span.attributes['mcp.client.name']).toBe('raw');
+    }
+    await clientTransport.close();
   });
 });
 
