@@ -119,6 +119,43 @@ describe('SDK v2, stateless revision 2026-07-28 (no initialize, a server per req
     await client.close();
   });
 
+  it('reads HTTP headers from v2\'s Web-standard Request: bearer-token tracking IDs and opt-in header capture', async () => {
+    const instrumentation = await instrument({ captureRequestHeaders: ['x-team'] });
+    instrumentation.instrument(serverV2);
+    resetTelemetry();
+    const handler = serverV2.createMcpHandler(() => {
+      const server = new serverV2.McpServer({ name: 'modern', version: '1' });
+      server.registerTool('now', { inputSchema: z.object({}) }, async () => ({ content: [{ type: 'text', text: 'now' }] }));
+      return server;
+    }, { legacy: 'reject' });
+    const fetchToHandler = async (url: string | URL, init?: RequestInit) => handler.fetch(new Request(url, init));
+    // Same clientInfo, different bearer tokens: two users of one client application.
+    const call = async (token: string, team: string) => {
+      const client = new Client({ name: 'cursor', version: '2' }, { versionNegotiation: { mode: 'auto' } });
+      const transport = new StreamableHTTPClientTransport(new URL('http://127.0.0.1:9/mcp'), {
+        fetch: fetchToHandler,
+        requestInit: { headers: { authorization: `Bearer ${token}`, 'x-team': team } },
+      });
+      await client.connect(transport);
+      await client.callTool({ name: 'now', arguments: {} });
+      await client.close();
+    };
+    await call('token-of-alice', 'red');
+    await call('token-of-bob', 'blue');
+    await call('token-of-alice', 'red');
+    const calls = (await finishedSpans(6)).filter((s) => s.name === 'tools/call now');
+    expect(calls).toHaveLength(3);
+    const [alice1, bob, alice2] = calls.map((s) => s.attributes['mcp.client.tracking_id']);
+    expect(alice1).toBeDefined();
+    expect(alice2).toBe(alice1);
+    expect(bob).not.toBe(alice1);
+    expect(calls.map((s) => s.attributes['http.request.header.x-team'])).toEqual([['red'], ['blue'], ['red']]);
+    for (const span of calls) {
+      expect(span.attributes['mcp.client.type']).toBe('cursor');
+      expect(JSON.stringify(span.attributes)).not.toContain('token-of');
+    }
+  });
+
   it('ignores an envelope protocol version that is not a revision (it would become a metric attribute)', async () => {
     const instrumentation = await instrument();
     instrumentation.instrument(serverV2);

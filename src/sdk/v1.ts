@@ -5,9 +5,10 @@ import { HTTP_PEER, HTTP_REQUEST_KEY } from '../connection';
 import type { HttpPeer } from '../internal-types';
 import type { JsonRpcRequestLike, JsonRpcResponseLike, MessageExtraLike, ServerLike, TransportLike } from '../internal-types';
 import type { ServerTelemetry } from '../server-telemetry';
+import { telemetryExtra } from './web-request';
 
 /*
- * How mcp-otel hooks @modelcontextprotocol/sdk 1.x (see docs/sdk-hooking.md):
+ * How mcp-otel hooks @modelcontextprotocol/sdk 1.x (README, "How the SDK is hooked"):
  * - own-property wrappers for `_onrequest`, `_onnotification` and `_onclose` on
  *   `Server.prototype` (not `Protocol.prototype`, which `Client` shares). The SDK
  *   looks these up at call time, so servers connected earlier are covered too.
@@ -16,6 +17,8 @@ import type { ServerTelemetry } from '../server-telemetry';
  *   through it, so spans end there by JSON-RPC id.
  * - `handleRequest` / `handlePostMessage` of the HTTP transports, to learn the
  *   HTTP version and peer address the Web-standard `requestInfo` lacks.
+ * - SDK v2 passes a Web-standard `Request` where v1 passes `requestInfo`: web-request.ts
+ *   gives telemetry a v1-shaped view of it.
  * Nothing here decides what telemetry to emit: that is ServerTelemetry's job.
  */
 
@@ -159,7 +162,7 @@ export function patchServerClass(Server: unknown, telemetry: ServerTelemetry, di
         let ctx: Context | undefined;
         try {
           const state = connectionOf(this, telemetry, diag);
-          if (state) ctx = telemetry.startRequest(state, request, extra);
+          if (state) ctx = telemetry.startRequest(state, request, telemetryExtra(extra));
         } catch (err) {
           diag.error('mcp-otel: could not start the request span', err);
         }
@@ -171,7 +174,7 @@ export function patchServerClass(Server: unknown, telemetry: ServerTelemetry, di
         let started: ReturnType<ServerTelemetry['startNotification']>;
         try {
           state = connectionOf(this, telemetry, diag);
-          if (state) started = telemetry.startNotification(state, notification, extra);
+          if (state) started = telemetry.startNotification(state, notification, telemetryExtra(extra));
         } catch (err) {
           diag.error('mcp-otel: could not start the notification span', err);
         }
