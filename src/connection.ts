@@ -107,8 +107,7 @@ export class ConnectionState {
     readonly activity: { readonly activityStore: ClientActivityStore | undefined },
   ) {
     const client = safeClientVersion(server);
-    if (client) this.setClientInfo(client);
-    else this.rebuild();
+    if (!client || !this.setClientInfo(client)) this.rebuild();
   }
 
   /** Called per message with what the transport passed along; cheap when nothing changed. */
@@ -166,10 +165,15 @@ export class ConnectionState {
     return currentHttpRequest() ?? (this.transport as { [HTTP_PEER]?: HttpPeer })[HTTP_PEER];
   }
 
-  setClientInfo(info: { name?: unknown; version?: unknown }): void {
-    this.clientName = typeof info.name === 'string' ? capLength(info.name, MAX_NAME_LENGTH) : undefined;
-    this.clientVersion = typeof info.version === 'string' ? capLength(info.version, MAX_NAME_LENGTH) : undefined;
+  /** Returns whether the (length-capped) name or version changed; attributes are rebuilt only then. */
+  setClientInfo(info: { name?: unknown; version?: unknown }): boolean {
+    const name = typeof info.name === 'string' ? capLength(info.name, MAX_NAME_LENGTH) : undefined;
+    const version = typeof info.version === 'string' ? capLength(info.version, MAX_NAME_LENGTH) : undefined;
+    if (name === this.clientName && version === this.clientVersion) return false;
+    this.clientName = name;
+    this.clientVersion = version;
     this.rebuild();
+    return true;
   }
 
   setProtocolVersion(version: unknown): void {

@@ -1,5 +1,4 @@
 import type { ConnectionState } from './connection';
-import { capLength, MAX_NAME_LENGTH } from './targets';
 
 /*
  * The per-request envelope of the stateless MCP revision (2026-07-28, SEP-2575): no
@@ -25,13 +24,5 @@ export function applyEnvelope(state: ConnectionState, meta: Record<string, unkno
   if (typeof version === 'string' && version !== state.protocolVersion && REVISION.test(version)) state.setProtocolVersion(version);
   const info = meta[META_CLIENT_INFO];
   if (info === null || typeof info !== 'object' || Array.isArray(info)) return false;
-  const { name, version: clientVersion } = info as { name?: unknown; version?: unknown };
-  if (sameCapped(name, state.clientName) && sameCapped(clientVersion, state.clientVersion)) return false;
-  state.setClientInfo(info as { name?: unknown; version?: unknown });
-  return true;
-}
-
-function sameCapped(value: unknown, current: string | undefined): boolean {
-  if (typeof value !== 'string') return current === undefined;
-  return value === current || (current !== undefined && capLength(value, MAX_NAME_LENGTH) === current);
+  return state.setClientInfo(info as { name?: unknown; version?: unknown });
 }
