@@ -22,3 +22,20 @@ export const stderrDiagLogger: DiagLogger = {
   debug: line('debug'),
   verbose: line('verbose'),
 };
+
+const warned = new Set<string>();
+
+/**
+ * A configuration problem, reported once per process on stderr as a Node.js process warning (type
+ * `McpOtelWarning`, so `process.on('warning')` sees it; `--no-warnings` silences it). Not through `diag`:
+ * configuration is read while the instrumentation is constructed, before anyone could have set a diag logger.
+ */
+export function warnOnce(message: string): void {
+  if (warned.has(message)) return;
+  warned.add(message);
+  try {
+    process.emitWarning(`mcp-otel: ${message}`, { type: 'McpOtelWarning', code: 'MCP_OTEL_CONFIG' });
+  } catch {
+    // nowhere left to report to
+  }
+}

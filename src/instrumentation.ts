@@ -5,6 +5,8 @@ import type { InstrumentationNodeModuleDefinition } from '@opentelemetry/instrum
 import { InMemoryActivityStore } from './activity-store';
 import { resolveConfig } from './config';
 import type { ResolvedConfig } from './config';
+import { warnOnce } from './diag-logger';
+import { EventLogger } from './log-events';
 import { ClientOperationTally, McpMetrics } from './metrics';
 import { hookCommonJs, moduleDefinitions, patchLoadedCommonJs } from './sdk/module-hooks';
 import { patchHttpTransportClass, patchServerClass, unpatchClass } from './sdk/v1';
@@ -15,8 +17,6 @@ import type { ClientActivityStore, McpDisconnectReason, McpInstrumentationConfig
 import { PACKAGE_NAME, PACKAGE_VERSION } from './version';
 
 type ClassKind = 'server' | 'streamable-http' | 'sse';
-/** SeverityNumber.INFO of the Logs API (a number, so @opentelemetry/api-logs is not imported at run time). */
-const SEVERITY_INFO = 9;
 
 /**
  * OpenTelemetry instrumentation for servers built on @modelcontextprotocol/sdk 1.x
@@ -39,6 +39,7 @@ export class McpInstrumentation extends InstrumentationBase<McpInstrumentationCo
   declare private _defaultStore: InMemoryActivityStore;
   /** Kept across meter changes: the per-client counter is cumulative. */
   declare private _tally: ClientOperationTally;
+  declare private _events: EventLogger;
 
   constructor(config: McpInstrumentationConfig = {}) {
     super(PACKAGE_NAME, PACKAGE_VERSION, config);
@@ -47,7 +48,7 @@ export class McpInstrumentation extends InstrumentationBase<McpInstrumentationCo
   override setConfig(config: McpInstrumentationConfig = {}): void {
     super.setConfig(config);
     this._defaultStore ??= new InMemoryActivityStore();
-    this._resolved = resolveConfig(this._config, process.env, (message) => this._diag?.warn(message), this._defaultStore);
+    this._resolved = resolveConfig(this._config, process.env, warnOnce, this._defaultStore);
   }
 
   override setMeterProvider(meterProvider: MeterProvider): void {
@@ -141,7 +142,8 @@ export class McpInstrumentation extends InstrumentationBase<McpInstrumentationCo
     return this._diag;
   }
   emitEvent(name: string, attributes: Attributes): void {
-    this.logger.emit({ eventName: name, severityNumber: SEVERITY_INFO, severityText: 'INFO', attributes });
+    this._events ??= new EventLogger();
+    this._events.emit(name, attributes, this.logger);
   }
 
   private _instrument(target: unknown): boolean {

@@ -1,9 +1,11 @@
+import { randomUUID } from 'node:crypto';
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { diag, DiagLogLevel } from '@opentelemetry/api';
 import type { NodeSDK, NodeSDKConfiguration } from '@opentelemetry/sdk-node';
-import { stderrDiagLogger } from './diag-logger';
+import { consoleExporterRequested, consoleExportersToStderr } from './console-exporters';
+import { stderrDiagLogger, warnOnce } from './diag-logger';
 import { McpInstrumentation } from './instrumentation';
 import type { McpInstrumentationConfig } from './types';
 
@@ -29,7 +31,10 @@ export interface RegisterHandle {
 
 const REGISTERED = Symbol.for('mcp-otel.register.handle');
 const SIGNALS = ['SIGTERM', 'SIGINT'] as const;
+const DEFAULT_SHUTDOWN_TIMEOUT_MS = 5000;
+const ATTR_SERVICE_INSTANCE_ID = 'service.instance.id';
 type GlobalWithHandle = typeof globalThis & { [REGISTERED]?: RegisterHandle };
+type Resources = typeof import('@opentelemetry/resources');
 
 function envLogLevel(): DiagLogLevel | undefined {
   const raw = process.env.OTEL_LOG_LEVEL?.trim().toUpperCase();
@@ -38,25 +43,42 @@ function envLogLevel(): DiagLogLevel | undefined {
   return typeof level === 'number' ? level : DiagLogLevel.INFO;
 }
 
-function withTimeout(promise: Promise<unknown>, ms: number): Promise<void> {
+/** Resolves to true when `promise` settled within `ms`, false when it was given up on. */
+function withTimeout(promise: Promise<unknown>, ms: number): Promise<boolean> {
   return new Promise((resolve) => {
     const timer = setTimeout(() => {
       diag.warn(`mcp-otel: shutdown did not finish within ${ms} ms; giving up on unsent telemetry`);
-      resolve();
+      resolve(false);
     }, ms);
     timer.unref?.();
     promise.then(
       () => {
         clearTimeout(timer);
-        resolve();
+        resolve(true);
       },
       (err) => {
         clearTimeout(timer);
         diag.error('mcp-otel: shutdown failed', err);
-        resolve();
+        resolve(true);
       },
     );
   });
+}
+
+function shutdownTimeout(value: unknown): number {
+  if (value === undefined) return DEFAULT_SHUTDOWN_TIMEOUT_MS;
+  if (typeof value === 'number' && Number.isFinite(value) && value >= 0) return value;
+  warnOnce(`shutdownTimeoutMillis=${JSON.stringify(value) ?? String(value)} is not a non-negative number; using ${DEFAULT_SHUTDOWN_TIMEOUT_MS}`);
+  return DEFAULT_SHUTDOWN_TIMEOUT_MS;
+}
+
+/**
+ * The resource every process starts from: a `service.instance.id` of its own (Prometheus 3's OTLP receiver
+ * and Tempo's span metrics make it the `instance` label; OpenTelemetry JS 2.x sets none), under the
+ * application's resource, `OTEL_RESOURCE_ATTRIBUTES` and the other detectors, which all override it.
+ */
+function baseResource(resources: Resources, userResource: NodeSDKConfiguration['resource'] | undefined): NodeSDKConfiguration['resource'] {
+  return resources.resourceFromAttributes({ [ATTR_SERVICE_INSTANCE_ID]: randomUUID() }).merge(userResource ?? resources.defaultResource());
 }
 
 /**
@@ -68,11 +90,9 @@ export function register(options: RegisterOptions = {}): RegisterHandle {
   const g = globalThis as GlobalWithHandle;
   if (g[REGISTERED]) return g[REGISTERED];
 
-  const instrumentation = new McpInstrumentation({
-    ...options.instrumentation,
-    enabled: !/^true$/i.test(process.env.OTEL_SDK_DISABLED?.trim() ?? ''),
-  });
+  const enabled = !/^true$/i.test(process.env.OTEL_SDK_DISABLED?.trim() ?? '');
   let sdk: NodeSDK | undefined;
+  let instrumentation: McpInstrumentation | undefined;
   try {
     const extra = options.sdk ?? {};
     // NodeSDK's constructor installs a DiagConsoleLogger for OTEL_LOG_LEVEL, whose info and
@@ -80,19 +100,22 @@ export function register(options: RegisterOptions = {}): RegisterHandle {
     // stderr logger goes in first and the constructor does not see OTEL_LOG_LEVEL.
     const level = envLogLevel();
     if (level !== undefined) diag.setLogger(stderrDiagLogger, { logLevel: level, suppressOverrideMessage: true });
+    // Loaded here, not at the top: users of McpInstrumentation alone should not pay for the whole SDK.
+    // Loaded, and the HTTP instrumentation enabled, before any other instrumentation exists: the first
+    // instrumentation enabled creates the shared require hook, which remembers every module it passes
+    // unpatched (sdk-node's exporters load `http`), so `http` would stay unpatched for good.
+    const { NodeSDK: Sdk } = require('@opentelemetry/sdk-node') as typeof import('@opentelemetry/sdk-node');
+    const fromSdk = createRequire(require.resolve('@opentelemetry/sdk-node'));
+    const http = options.http === false ? [] : [httpInstrumentation()];
+    instrumentation = new McpInstrumentation({ ...options.instrumentation, enabled });
+    if (consoleExporterRequested(process.env)) consoleExportersToStderr(fromSdk);
     const logLevelVar = process.env.OTEL_LOG_LEVEL;
     if (level !== undefined) delete process.env.OTEL_LOG_LEVEL;
-    // Loaded here, not at the top: users of McpInstrumentation alone should not pay for the whole SDK.
-    const { NodeSDK: Sdk } = require('@opentelemetry/sdk-node') as typeof import('@opentelemetry/sdk-node');
-    const { HttpInstrumentation } = require('@opentelemetry/instrumentation-http') as typeof import('@opentelemetry/instrumentation-http');
     try {
       sdk = new Sdk({
         ...extra,
-        instrumentations: [
-          instrumentation,
-          ...(options.http === false ? [] : [new HttpInstrumentation()]),
-          ...(extra.instrumentations ?? []),
-        ],
+        resource: baseResource(fromSdk('@opentelemetry/resources') as Resources, extra.resource),
+        instrumentations: [instrumentation, ...http, ...(extra.instrumentations ?? [])],
       });
     } finally {
       if (level !== undefined) process.env.OTEL_LOG_LEVEL = logLevelVar;
@@ -102,32 +125,50 @@ export function register(options: RegisterOptions = {}): RegisterHandle {
     diag.error('mcp-otel: could not start the OpenTelemetry SDK; the server runs uninstrumented', err);
     sdk = undefined;
   }
+  instrumentation ??= new McpInstrumentation({ ...options.instrumentation, enabled });
+  const mcp = instrumentation;
 
-  const timeout = options.shutdownTimeoutMillis ?? 5000;
-  let shuttingDown: Promise<void> | undefined;
-  const shutdown = (): Promise<void> => {
+  const timeout = shutdownTimeout(options.shutdownTimeoutMillis);
+  let shuttingDown: Promise<boolean> | undefined;
+  const flush = (): Promise<boolean> => {
     if (shuttingDown === undefined) {
-      instrumentation.endSessions('server_shutdown');
+      mcp.endSessions('server_shutdown');
       shuttingDown = withTimeout(sdk ? sdk.shutdown() : Promise.resolve(), timeout);
     }
     return shuttingDown;
   };
+  const shutdown = (): Promise<void> => flush().then(() => undefined);
 
   if (options.handleSignals !== false) {
     const onSignal = (signal: NodeJS.Signals) => {
-      void shutdown().then(() => {
+      void flush().then(() => {
         // Keep the default behaviour (exit) unless the application handles the signal itself.
         process.removeListener(signal, onSignal);
         if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
       });
     };
     for (const signal of SIGNALS) process.once(signal, onSignal);
-    process.once('beforeExit', () => void shutdown());
+    // The application has nothing left to do. If the exporters cannot finish in time, their own
+    // retries and sockets would keep the process alive past the bound: end it, with its exit code.
+    process.once('beforeExit', () => {
+      void flush().then((finished) => {
+        if (!finished) process.exit();
+      });
+    });
   }
 
-  const handle: RegisterHandle = { instrumentation, shutdown };
+  const handle: RegisterHandle = { instrumentation: mcp, shutdown };
   g[REGISTERED] = handle;
   return handle;
+}
+
+/** The HTTP instrumentation, enabled, with `http` and `https` patched now rather than at their next `require`. */
+function httpInstrumentation(): InstanceType<typeof import('@opentelemetry/instrumentation-http').HttpInstrumentation> {
+  const { HttpInstrumentation } = require('@opentelemetry/instrumentation-http') as typeof import('@opentelemetry/instrumentation-http');
+  const instrumentation = new HttpInstrumentation();
+  require('node:http');
+  require('node:https');
+  return instrumentation;
 }
 
 /**

@@ -3,8 +3,7 @@
  * accepts POST /v1/traces, /v1/metrics and /v1/logs in both encodings the
  * OpenTelemetry exporters use: `application/x-protobuf` (the default,
  * `http/protobuf`) and `application/json` (`http/json`). Protobuf is decoded
- * with protobufjs against the OTLP message definitions below; log bodies are
- * accepted and counted but not decoded.
+ * with protobufjs against the OTLP message definitions below.
  */
 import { EventEmitter } from 'node:events';
 import { createServer } from 'node:http';
@@ -15,7 +14,7 @@ import protobuf from 'protobufjs';
 
 /*
  * The parts of the OTLP protocol (opentelemetry-proto v1: common, resource,
- * trace, metrics, collector services) that the receiver decodes. Field numbers
+ * trace, metrics, logs, collector services) that the receiver decodes. Field numbers
  * and types are the wire contract; fields the tests never read (events,
  * exemplars, exponential-histogram buckets) are declared anyway so that the
  * decoder understands every field the SDK may send.
@@ -77,6 +76,23 @@ message Link {
   fixed32 flags = 6;
 }
 message Status { string message = 2; int32 code = 3; }
+
+message ExportLogsServiceRequest { repeated ResourceLogs resource_logs = 1; }
+message ResourceLogs { Resource resource = 1; repeated ScopeLogs scope_logs = 2; string schema_url = 3; }
+message ScopeLogs { InstrumentationScope scope = 1; repeated LogRecord log_records = 2; string schema_url = 3; }
+message LogRecord {
+  fixed64 time_unix_nano = 1;
+  fixed64 observed_time_unix_nano = 11;
+  int32 severity_number = 2;
+  string severity_text = 3;
+  AnyValue body = 5;
+  repeated KeyValue attributes = 6;
+  uint32 dropped_attributes_count = 7;
+  fixed32 flags = 8;
+  bytes trace_id = 9;
+  bytes span_id = 10;
+  string event_name = 12;
+}
 
 message ExportMetricsServiceRequest { repeated ResourceMetrics resource_metrics = 1; }
 message ResourceMetrics { Resource resource = 1; repeated ScopeMetrics scope_metrics = 2; string schema_url = 3; }
@@ -159,6 +175,7 @@ message Exemplar {
 const root = protobuf.parse(OTLP_PROTO, { keepCase: false }).root;
 const TraceRequest = root.lookupType('otlp.ExportTraceServiceRequest');
 const MetricsRequest = root.lookupType('otlp.ExportMetricsServiceRequest');
+const LogsRequest = root.lookupType('otlp.ExportLogsServiceRequest');
 /** Protobuf → plain object with camelCase keys (the OTLP/JSON field names), 64-bit integers as strings, bytes as Buffers. */
 const TO_OBJECT: protobuf.IConversionOptions = { longs: String, enums: Number, defaults: false, arrays: true, oneofs: false };
 
@@ -210,6 +227,17 @@ export interface ReceivedMetric {
   /** 1 DELTA, 2 CUMULATIVE (sums and histograms). */
   aggregationTemporality?: number;
   dataPoints: ReceivedDataPoint[];
+  resource: AttributeMap;
+  scope: { name: string; version: string };
+  encoding: Encoding;
+}
+
+export interface ReceivedLogRecord {
+  eventName: string;
+  severityNumber: number;
+  severityText: string;
+  body: AttributeValue;
+  attributes: AttributeMap;
   resource: AttributeMap;
   scope: { name: string; version: string };
   encoding: Encoding;
@@ -267,6 +295,7 @@ export class OtlpReceiver {
   private readonly maxBodyBytes: number;
   private readonly _spans: ReceivedSpan[] = [];
   private readonly _metrics: ReceivedMetric[] = [];
+  private readonly _logs: ReceivedLogRecord[] = [];
   private readonly _requests: ReceivedRequest[] = [];
   private readonly _errors: string[] = [];
   private readonly _bodies: Buffer[] = [];
@@ -317,6 +346,11 @@ export class OtlpReceiver {
   /** Every metric of every export, in arrival order (cumulative exports repeat a metric with growing values). */
   metrics(): ReceivedMetric[] {
     return [...this._metrics];
+  }
+
+  /** Every log record received so far, in arrival order. */
+  logs(): ReceivedLogRecord[] {
+    return [...this._logs];
   }
 
   /** The latest export of the metric called `name`. */
@@ -458,7 +492,7 @@ export class OtlpReceiver {
         if (this.keepBodies) this._bodies.push(body);
         if (signal === 'traces') this._spans.push(...decodeTraces(body, encoding));
         else if (signal === 'metrics') this._metrics.push(...decodeMetrics(body, encoding));
-        else if (encoding === 'json') JSON.parse(body.toString('utf8')); // logs: only checked to be well-formed
+        else this._logs.push(...decodeLogs(body, encoding));
       } catch (err) {
         this.reject(res, 400, `${path}: could not decode ${encoding} body: ${(err as Error).message}`);
         return;
@@ -696,6 +730,30 @@ export function decodeMetrics(body: Buffer, encoding: Encoding): ReceivedMetric[
           }));
         }
         out.push(metric);
+      }
+    }
+  }
+  return out;
+}
+
+export function decodeLogs(body: Buffer, encoding: Encoding): ReceivedLogRecord[] {
+  const request = parseBody(body, encoding, LogsRequest);
+  const out: ReceivedLogRecord[] = [];
+  for (const rl of (request.resourceLogs ?? []) as Obj[]) {
+    const resource = attributes(rl.resource?.attributes);
+    for (const sl of (rl.scopeLogs ?? []) as Obj[]) {
+      const sc = scope(sl.scope);
+      for (const r of (sl.logRecords ?? []) as Obj[]) {
+        out.push({
+          eventName: r.eventName ?? '',
+          severityNumber: num(r.severityNumber),
+          severityText: r.severityText ?? '',
+          body: anyValue(r.body),
+          attributes: attributes(r.attributes),
+          resource,
+          scope: sc,
+          encoding,
+        });
       }
     }
   }
