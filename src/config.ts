@@ -70,7 +70,7 @@ function envBool(env: Env, name: string, fallback: boolean, warn: Warn): boolean
   if (raw === undefined || raw === '') return fallback;
   if (raw === 'true' || raw === '1') return true;
   if (raw === 'false' || raw === '0') return false;
-  warn(`${name}=${env[name]} is not a boolean (true, false, 1, 0); using ${fallback}`);
+  warn(`${name}=${shown(env[name])} is not a boolean (true, false, 1, 0); using ${fallback}`);
   return fallback;
 }
 

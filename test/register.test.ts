@@ -7,7 +7,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { OTLP_SPAN_KIND, OTLP_STATUS_CODE, startOtlpReceiver } from './helpers/otlp-receiver';
 import type { Encoding, OtlpReceiver, ReceivedDataPoint, ReceivedSpan } from './helpers/otlp-receiver';
-import { CLIENT_INFO, delay, jsonRpcLines, startStdioChild, stopAllChildren, withTimeout } from './helpers/stdio-child';
+import { CLIENT_INFO, delay, jsonRpcLines, startStdioChild, stopAllChildren, waitUntil, withTimeout } from './helpers/stdio-child';
 import type { StdioChild } from './helpers/stdio-child';
 
 const TEST_TIMEOUT = 20_000;
@@ -291,6 +291,60 @@ describe('register: process lifecycle', () => {
     expect(r.requests()).toEqual([]);
     expect(r.errors()).toEqual([]);
     expect(jsonRpcLines(child.stdout()).length).toBe(5);
+  }, TEST_TIMEOUT);
+
+  it.each([ESM_IMPORT, CJS_REQUIRE])(
+    'console exporters for all three signals print to stderr, stdout stays JSON-RPC ($title)',
+    async (app) => {
+      receiver = await startOtlpReceiver();
+      const child = await startStdioChild({
+        app: app.app,
+        nodeArgs: app.nodeArgs,
+        env: childEnv(receiver, 'register-test-console', {
+          OTEL_TRACES_EXPORTER: 'console',
+          OTEL_METRICS_EXPORTER: 'console',
+          OTEL_LOGS_EXPORTER: 'console',
+          OTEL_METRIC_EXPORT_INTERVAL: '200',
+        }),
+      });
+      for (let i = 0; i < 3; i++) {
+        expect(textOf(await child.client.callTool({ name: 'echo', arguments: { text: `c${i}` } }, undefined, CALL))).toBe(`c${i}`);
+      }
+      const printed = () => {
+        const err = child.stderr();
+        return err.includes("name: 'tools/call echo'") && err.includes("eventName: 'mcp.session.start'");
+      };
+      await waitUntil(printed, WAIT, 'console exporter output of spans and session events on stderr');
+      // The console metric reader exports every 60 s whatever OTEL_METRIC_EXPORT_INTERVAL says: its output comes
+      // with the shutdown flush, when stdin closes.
+      child.transport.child?.stdin?.end();
+      expect((await withTimeout(child.exited, 8000, 'exit after stdin closed')).code).toBe(0);
+      expect(child.stderr()).toContain("name: 'mcp.server.operation.duration'");
+      expect(child.stderr()).toContain("eventName: 'mcp.session.end'");
+      expect(jsonRpcLines(child.stdout()).length).toBe(4); // initialize and three tools/call responses
+      expect(child.clientErrors).toEqual([]);
+      expect(receiver.requests()).toEqual([]);
+    },
+    TEST_TIMEOUT,
+  );
+
+  it('stdin closed with an unresponsive collector: the process still exits within the shutdown bound', async () => {
+    receiver = await startOtlpReceiver();
+    receiver.setFault({ kind: 'slow', delayMs: 60_000 });
+    const child = await startStdioChild({
+      app: ESM_IMPORT.app,
+      nodeArgs: ESM_IMPORT.nodeArgs,
+      env: childEnv(receiver, 'register-test-before-exit', { OTEL_METRIC_EXPORT_INTERVAL: '60000', OTEL_BSP_SCHEDULE_DELAY: '60000' }),
+    });
+    await child.client.callTool({ name: 'echo', arguments: { text: 'last words' } }, undefined, CALL);
+    const closedAt = Date.now();
+    child.transport.child?.stdin?.end(); // the client went away: the app has nothing left to do (beforeExit)
+    const exit = await withTimeout(child.exited, 12_000, 'exit after stdin closed');
+    const took = Date.now() - closedAt;
+    expect(exit.code).toBe(0);
+    // README's bound is 5 s (shutdownTimeoutMillis); the exporters' own 10 s timeout must not stretch it.
+    expect(took).toBeGreaterThanOrEqual(4500);
+    expect(took).toBeLessThan(7500);
   }, TEST_TIMEOUT);
 
   it.each([ESM_IMPORT, CJS_REQUIRE])(
