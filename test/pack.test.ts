@@ -5,7 +5,7 @@
  * Dependencies are linked from this repository's node_modules (no network).
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -82,5 +82,13 @@ describe('the packed package', () => {
     const tsc = join(root, 'node_modules/typescript/bin/tsc');
     const common = ['--noEmit', '--strict', '--module', 'nodenext', '--moduleResolution', 'nodenext', '--types', 'node', '--typeRoots', join(root, 'node_modules/@types')];
     expect(() => node([tsc, ...common, 'consumer.cts', 'consumer.mts'])).not.toThrow();
+  });
+});
+
+describe('the lock file', () => {
+  it('holds one copy of each OpenTelemetry package (copies of the Logs API do not share a logger provider)', () => {
+    const lock = JSON.parse(readFileSync(join(root, 'package-lock.json'), 'utf8')) as { packages: Record<string, unknown> };
+    const nested = Object.keys(lock.packages).filter((path) => /node_modules\/.+\/node_modules\/@opentelemetry\//.test(path));
+    expect(nested).toEqual([]);
   });
 });
