@@ -21,8 +21,12 @@ export interface HttpChild {
 }
 
 export interface StartHttpChildOptions {
-  /** Script path relative to the repository root. */
+  /** Script path relative to `cwd`. */
   script: string;
+  /** The `node` binary. @default process.execPath */
+  node?: string;
+  /** @default the repository root */
+  cwd?: string;
   nodeArgs?: string[];
   env: Record<string, string>;
   /** How the child announces its port (first capture group), on stdout or stderr. */
@@ -35,7 +39,11 @@ const live = new Set<HttpChild>();
 
 export async function startHttpChild(options: StartHttpChildOptions): Promise<HttpChild> {
   const env: Record<string, string> = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...options.env };
-  const proc = spawn(process.execPath, [...(options.nodeArgs ?? []), options.script], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(options.node ?? process.execPath, [...(options.nodeArgs ?? []), options.script], {
+    cwd: options.cwd ?? REPO_ROOT,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   let err = '';
   const exited = new Promise<ChildExit>((resolve) => proc.once('exit', (code, signal) => resolve({ code, signal })));

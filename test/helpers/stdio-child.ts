@@ -70,8 +70,12 @@ export interface StdioChild {
 }
 
 export interface StartChildOptions {
-  /** File in test/fixtures. */
+  /** File in test/fixtures, or an absolute path. */
   app: string;
+  /** The `node` binary. @default process.execPath */
+  node?: string;
+  /** Working directory (where `mcp-otel/register` resolves from). @default the repository */
+  cwd?: string;
   /** Node options before the script (e.g. `--import mcp-otel/register`). */
   nodeArgs?: string[];
   /** Complete environment of the child, besides the SDK's few inherited basics (PATH, HOME, …). */
@@ -88,10 +92,10 @@ const live = new Set<StdioChild>();
 /** Starts a fixture server and connects (initialize + initialized) a Client to it. */
 export async function startStdioChild(options: StartChildOptions): Promise<StdioChild> {
   const transport = new RecordingStdioTransport({
-    command: process.execPath,
-    args: [...(options.nodeArgs ?? []), path.join(FIXTURES, options.app)],
+    command: options.node ?? process.execPath,
+    args: [...(options.nodeArgs ?? []), path.resolve(FIXTURES, options.app)],
     env: options.env,
-    cwd: REPO_ROOT,
+    cwd: options.cwd ?? REPO_ROOT,
     stderr: 'pipe',
   });
   const client = new Client(options.clientInfo ?? CLIENT_INFO, { capabilities: options.clientCapabilities ?? {} });

@@ -1,0 +1,136 @@
+/*
+ * What a user gets from `npm install mcp-otel`, on the runtimes users run: the packed tarball installed with
+ * npm into an empty directory (with the MCP SDK and zod, nothing else), on Node 20 (OpenTelemetry JS 2.x) and
+ * Node 24 (npm resolves OpenTelemetry JS 3.x). Servers started there as README says export with the default
+ * OTLP exporter to a receiver on 127.0.0.1; everything mcp-otel promises must arrive: spans, metric points,
+ * session log events, service.instance.id, HTTP spans from the first request, nothing on a stdio server's stdout.
+ */
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { connectHttpClient, killAllHttpChildren, startHttpChild, stopHttpChild } from './helpers/http-child';
+import { OTLP_SPAN_KIND, startOtlpReceiver } from './helpers/otlp-receiver';
+import type { OtlpReceiver } from './helpers/otlp-receiver';
+import { npmCli, registryNode, versionOf } from './helpers/runtimes';
+import type { Runtime } from './helpers/runtimes';
+import { FIXTURES, jsonRpcLines, REPO_ROOT, startStdioChild, stopAllChildren, waitUntil, withTimeout } from './helpers/stdio-child';
+
+const INSTALL_TIMEOUT = 240_000;
+const TEST_TIMEOUT = 30_000;
+const WAIT = 10_000;
+const FIXTURE_FILES = ['esm-app.mjs', 'cjs-app.cjs', 'tools.cjs', 'http-express.mjs', 'http-express.cjs', 'http-routes.cjs'];
+
+let tarball: string;
+let packDir: string;
+
+beforeAll(() => {
+  packDir = mkdtempSync(path.join(tmpdir(), 'mcp-otel-tarball-'));
+  const packed = JSON.parse(execFileSync('npm', ['pack', '--json', '--pack-destination', packDir], { cwd: REPO_ROOT, encoding: 'utf8' }));
+  tarball = path.join(packDir, packed[0].filename);
+}, 60_000);
+
+afterAll(() => rmSync(packDir, { recursive: true, force: true }));
+
+afterEach(async () => {
+  await stopAllChildren();
+  await killAllHttpChildren();
+});
+
+function env(receiver: OtlpReceiver, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+    OTEL_SERVICE_NAME: 'fresh-install-test',
+    OTEL_BSP_SCHEDULE_DELAY: '100',
+    OTEL_BLRP_SCHEDULE_DELAY: '100',
+    OTEL_METRIC_EXPORT_INTERVAL: '500',
+    ...extra,
+  };
+}
+
+function installedVersion(dir: string, pkg: string): string {
+  return JSON.parse(readFileSync(path.join(dir, 'node_modules', pkg, 'package.json'), 'utf8')).version;
+}
+
+const RUNTIMES: Array<{ major: number; otelLine: RegExp }> = [
+  { major: 20, otelLine: /^0\.2\d\d\./ },
+  { major: 24, otelLine: /^0\.3\d\d\./ },
+];
+
+describe.each(RUNTIMES)('fresh install on Node $major', ({ major, otelLine }) => {
+  let runtime: Runtime;
+  let dir: string;
+  let receiver: OtlpReceiver;
+
+  beforeAll(async () => {
+    runtime = major === Number(process.versions.node.split('.')[0]) ? { name: `node ${major}`, node: process.execPath } : registryNode(major);
+    expect(versionOf(runtime.node)).toMatch(new RegExp(`^v${major}\\.`));
+    dir = mkdtempSync(path.join(tmpdir(), `mcp-otel-install-${major}-`));
+    writeFileSync(path.join(dir, 'package.json'), '{ "name": "consumer", "private": true }\n');
+    execFileSync(runtime.node, [npmCli(), 'install', '--no-audit', '--no-fund', '--loglevel=error', tarball, '@modelcontextprotocol/sdk@^1', 'zod@^3'], {
+      cwd: dir,
+      timeout: INSTALL_TIMEOUT,
+      env: { ...process.env, PATH: `${path.dirname(runtime.node)}:${process.env.PATH ?? ''}` },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    for (const file of FIXTURE_FILES) copyFileSync(path.join(FIXTURES, file), path.join(dir, file));
+    receiver = await startOtlpReceiver();
+  }, INSTALL_TIMEOUT + 60_000);
+
+  afterAll(async () => {
+    await receiver?.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('npm resolves the OpenTelemetry JS line of that runtime', () => {
+    const sdkNode = installedVersion(dir, '@opentelemetry/sdk-node');
+    console.log(`Node ${versionOf(runtime.node)}: @opentelemetry/sdk-node ${sdkNode}, @opentelemetry/api ${installedVersion(dir, '@opentelemetry/api')}, @modelcontextprotocol/sdk ${installedVersion(dir, '@modelcontextprotocol/sdk')}`);
+    expect(sdkNode).toMatch(otelLine);
+  });
+
+  it.each([
+    { title: 'ESM stdio server, --import', app: 'esm-app.mjs', nodeArgs: ['--import', 'mcp-otel/register'] },
+    { title: 'CommonJS stdio server, --require', app: 'cjs-app.cjs', nodeArgs: ['--require', 'mcp-otel/register'] },
+  ])('$title: spans, metric points, session events and service.instance.id arrive; stdout is JSON-RPC only', async ({ app, nodeArgs }) => {
+    const service = `fresh-${major}-${app}`;
+    const child = await startStdioChild({ app: path.join(dir, app), node: runtime.node, cwd: dir, nodeArgs, env: env(receiver, { OTEL_SERVICE_NAME: service }) });
+    await child.client.callTool({ name: 'echo', arguments: { text: 'hello' } });
+    child.transport.child?.stdin?.end(); // the client goes away: the session ends, the process flushes and exits
+    expect((await withTimeout(child.exited, 8000, 'exit after stdin closed')).code).toBe(0);
+    const mine = <T extends { resource: Record<string, unknown> }>(items: T[]) => items.filter((x) => x.resource['service.name'] === service);
+    await receiver.waitFor(() => mine(receiver.logs()).some((l) => l.eventName === 'mcp.session.end'), WAIT, 'the session end event');
+    const spans = mine(receiver.spans());
+    expect(spans.map((s) => s.name)).toEqual(expect.arrayContaining(['initialize', 'tools/call echo']));
+    expect(spans.find((s) => s.name === 'tools/call echo')!.attributes['gen_ai.tool.name']).toBe('echo');
+    const duration = mine(receiver.metrics()).filter((m) => m.name === 'mcp.server.operation.duration');
+    expect(duration.length).toBeGreaterThan(0);
+    const end = mine(receiver.logs()).find((l) => l.eventName === 'mcp.session.end')!;
+    expect(end.attributes['mcp.session.disconnect_reason']).toBe('client_disconnect');
+    const ids = new Set([...spans, ...mine(receiver.metrics()), ...mine(receiver.logs())].map((x) => x.resource['service.instance.id']));
+    expect(ids.size).toBe(1);
+    expect([...ids][0]).toMatch(/\S/);
+    expect(jsonRpcLines(child.stdout()).length).toBe(2);
+    expect(receiver.errors()).toEqual([]);
+  }, TEST_TIMEOUT);
+
+  it.each([
+    { title: 'ESM express server, --import', script: 'http-express.mjs', nodeArgs: ['--import', 'mcp-otel/register'] },
+    { title: 'CommonJS express server, --require', script: 'http-express.cjs', nodeArgs: ['--require', 'mcp-otel/register'] },
+    { title: 'ESM express server, --require', script: 'http-express.mjs', nodeArgs: ['--require', 'mcp-otel/register'] },
+  ])('$title: every MCP span links to an HTTP server span, from the first request', async ({ script, nodeArgs }) => {
+    const service = `fresh-${major}-${script}-${nodeArgs[0]}`;
+    const child = await startHttpChild({ script, node: runtime.node, cwd: dir, nodeArgs, env: env(receiver, { OTEL_SERVICE_NAME: service }) });
+    const { client, transport } = await connectHttpClient(child.url);
+    await client.callTool({ name: 'echo', arguments: { text: 'over http' } });
+    await transport.terminateSession();
+    await client.close();
+    await stopHttpChild(child);
+    const mine = () => receiver.spans().filter((s) => s.resource['service.name'] === service);
+    await waitUntil(() => mine().some((s) => s.name === 'tools/call echo'), WAIT, 'the tools/call span');
+    const http = new Set(mine().filter((s) => s.scope.name === '@opentelemetry/instrumentation-http' && s.kind === OTLP_SPAN_KIND.SERVER).map((s) => s.spanId));
+    const mcp = mine().filter((s) => s.scope.name === 'mcp-otel');
+    expect(mcp.map((s) => s.name)).toEqual(expect.arrayContaining(['initialize', 'tools/call echo']));
+    for (const span of mcp) expect(span.links.some((l) => http.has(l.spanId)), `${span.name} links to its HTTP span`).toBe(true);
+  }, TEST_TIMEOUT);
+});
