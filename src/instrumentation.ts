@@ -6,6 +6,7 @@ import { InMemoryActivityStore } from './activity-store';
 import { resolveConfig } from './config';
 import type { ResolvedConfig } from './config';
 import { warnOnce } from './diag-logger';
+import { dynamicImport, importEsmSdk, mainIsEsm, patchWhenImported } from './esm-support';
 import { EventLogger } from './log-events';
 import { ClientOperationTally, McpMetrics } from './metrics';
 import { hookCommonJs, moduleDefinitions, patchLoadedCommonJs } from './sdk/module-hooks';
@@ -79,6 +80,11 @@ export class McpInstrumentation extends InstrumentationBase<McpInstrumentationCo
       patchLoadedCommonJs((exports) => this._patchExports(exports));
     } catch (err) {
       this._diag.error('mcp-otel: could not hook the CommonJS build of @modelcontextprotocol/sdk', err);
+    }
+    try {
+      if (mainIsEsm()) patchWhenImported(this, importEsmSdk(dynamicImport));
+    } catch (err) {
+      this._diag.error('mcp-otel: could not patch the ESM build of the MCP SDK', err);
     }
   }
 

@@ -1,7 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { createRequire } from 'node:module';
-import * as path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { diag, DiagLogLevel } from '@opentelemetry/api';
 import type { NodeSDK, NodeSDKConfiguration } from '@opentelemetry/sdk-node';
 import { consoleExporterRequested, consoleExportersToStderr } from './console-exporters';
@@ -169,24 +167,4 @@ function httpInstrumentation(): InstanceType<typeof import('@opentelemetry/instr
   require('node:http');
   require('node:https');
   return instrumentation;
-}
-
-/**
- * file: URLs of the ESM build of the SDK's server modules (server, Streamable
- * HTTP and SSE transports) as the application resolves them, for patching ESM
- * copies imported before `register()` ran.
- */
-export function sdkEsmServerUrls(): string[] {
-  const bases = [process.argv[1], path.join(process.cwd(), 'index.js')].filter((b): b is string => typeof b === 'string');
-  for (const base of bases) {
-    try {
-      const cjsPath = createRequire(path.resolve(base)).resolve('@modelcontextprotocol/sdk/server/index.js');
-      const esmDir = path.dirname(cjsPath.replace(/([/\\])dist[/\\]cjs([/\\])/, '$1dist$1esm$2'));
-      if (esmDir === path.dirname(cjsPath)) continue;
-      return ['index.js', 'streamableHttp.js', 'sse.js'].map((file) => pathToFileURL(path.join(esmDir, file)).href);
-    } catch {
-      // not resolvable from here
-    }
-  }
-  return [];
 }

@@ -53,6 +53,15 @@ function installedVersion(dir: string, pkg: string): string {
   return JSON.parse(readFileSync(path.join(dir, 'node_modules', pkg, 'package.json'), 'utf8')).version;
 }
 
+/** The NodeSDK snippet of README's "In an existing OpenTelemetry setup", exactly as users would paste it. */
+function readmeNodeSdkSnippet(): string {
+  const readme = readFileSync(path.join(REPO_ROOT, 'README.md'), 'utf8');
+  const section = readme.slice(readme.indexOf('### In an existing OpenTelemetry setup'));
+  const block = /<!-- This block is run as pasted[^>]*-->\n```js\n([\s\S]*?)\n```/.exec(section);
+  if (!block) throw new Error('README has no tested NodeSDK block under "In an existing OpenTelemetry setup"');
+  return block[1] + '\n';
+}
+
 const RUNTIMES: Array<{ major: number; otelLine: RegExp }> = [
   { major: 20, otelLine: /^0\.2\d\d\./ },
   { major: 24, otelLine: /^0\.3\d\d\./ },
@@ -68,13 +77,16 @@ describe.each(RUNTIMES)('fresh install on Node $major', ({ major, otelLine }) =>
     expect(versionOf(runtime.node)).toMatch(new RegExp(`^v${major}\\.`));
     dir = mkdtempSync(path.join(tmpdir(), `mcp-otel-install-${major}-`));
     writeFileSync(path.join(dir, 'package.json'), '{ "name": "consumer", "private": true }\n');
-    execFileSync(runtime.node, [npmCli(), 'install', '--no-audit', '--no-fund', '--loglevel=error', tarball, '@modelcontextprotocol/sdk@^1', 'zod@^3'], {
+    // README's install lines: mcp-otel, the API, the SDK's NodeSDK and HTTP instrumentation (for the NodeSDK form).
+    const packages = [tarball, '@opentelemetry/api', '@opentelemetry/sdk-node', '@opentelemetry/instrumentation-http', '@modelcontextprotocol/sdk@^1', 'zod@^3'];
+    execFileSync(runtime.node, [npmCli(), 'install', '--no-audit', '--no-fund', '--loglevel=error', ...packages], {
       cwd: dir,
       timeout: INSTALL_TIMEOUT,
       env: { ...process.env, PATH: `${path.dirname(runtime.node)}:${process.env.PATH ?? ''}` },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     for (const file of FIXTURE_FILES) copyFileSync(path.join(FIXTURES, file), path.join(dir, file));
+    writeFileSync(path.join(dir, 'telemetry.mjs'), readmeNodeSdkSnippet());
     receiver = await startOtlpReceiver();
   }, INSTALL_TIMEOUT + 60_000);
 
@@ -132,5 +144,38 @@ describe.each(RUNTIMES)('fresh install on Node $major', ({ major, otelLine }) =>
     const mcp = mine().filter((s) => s.scope.name === 'mcp-otel');
     expect(mcp.map((s) => s.name)).toEqual(expect.arrayContaining(['initialize', 'tools/call echo']));
     for (const span of mcp) expect(span.links.some((l) => http.has(l.spanId)), `${span.name} links to its HTTP span`).toBe(true);
+  }, TEST_TIMEOUT);
+
+  it.each([
+    { title: 'ESM stdio server', app: 'esm-app.mjs' },
+    { title: 'CommonJS stdio server', app: 'cjs-app.cjs' },
+  ])("README's NodeSDK snippet as pasted, $title: spans and session events arrive, flushed at exit", async ({ app }) => {
+    const service = `fresh-${major}-nodesdk-${app}`;
+    const child = await startStdioChild({ app: path.join(dir, app), node: runtime.node, cwd: dir, nodeArgs: ['--import', './telemetry.mjs'], env: env(receiver, { OTEL_SERVICE_NAME: service }) });
+    await child.client.ping();
+    await child.client.callTool({ name: 'echo', arguments: { text: 'sdk' } });
+    child.transport.child?.stdin?.end();
+    expect((await withTimeout(child.exited, 15_000, 'exit after stdin closed')).code).toBe(0);
+    const mine = <T extends { resource: Record<string, unknown> }>(items: T[]) => items.filter((x) => x.resource['service.name'] === service);
+    await receiver.waitFor(() => mine(receiver.logs()).some((l) => l.eventName === 'mcp.session.end'), WAIT, 'the session end event');
+    const names = mine(receiver.spans()).map((s) => s.name);
+    expect(names).toEqual(expect.arrayContaining(['initialize', 'tools/call echo']));
+    expect(names).not.toContain('ping'); // the snippet's ignoreMethods
+    expect(mine(receiver.metrics()).some((m) => m.name === 'mcp.server.operation.duration')).toBe(true);
+    expect(jsonRpcLines(child.stdout()).length).toBe(3);
+  }, TEST_TIMEOUT);
+
+  it("README's NodeSDK snippet as pasted, ESM express server: MCP spans link to HTTP spans", async () => {
+    const service = `fresh-${major}-nodesdk-http`;
+    const child = await startHttpChild({ script: 'http-express.mjs', node: runtime.node, cwd: dir, nodeArgs: ['--import', './telemetry.mjs'], env: env(receiver, { OTEL_SERVICE_NAME: service }) });
+    const { client, transport } = await connectHttpClient(child.url);
+    await client.callTool({ name: 'echo', arguments: { text: 'sdk over http' } });
+    await transport.terminateSession();
+    await client.close();
+    await stopHttpChild(child);
+    const mine = () => receiver.spans().filter((s) => s.resource['service.name'] === service);
+    await waitUntil(() => mine().some((s) => s.name === 'tools/call echo'), WAIT, 'the tools/call span');
+    const http = new Set(mine().filter((s) => s.scope.name === '@opentelemetry/instrumentation-http' && s.kind === OTLP_SPAN_KIND.SERVER).map((s) => s.spanId));
+    for (const span of mine().filter((s) => s.scope.name === 'mcp-otel')) expect(span.links.some((l) => http.has(l.spanId)), `${span.name} links to its HTTP span`).toBe(true);
   }, TEST_TIMEOUT);
 });
