@@ -1,9 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { diag, DiagLogLevel } from '@opentelemetry/api';
+import type { Attributes } from '@opentelemetry/api';
 import type { NodeSDK, NodeSDKConfiguration } from '@opentelemetry/sdk-node';
+import { resolveConfig } from './config';
 import { consoleExporterRequested, consoleExportersToStderr } from './console-exporters';
 import { stderrDiagLogger, warnOnce } from './diag-logger';
+import { httpServerSpanOverrides } from './http-privacy';
 import { McpInstrumentation } from './instrumentation';
 import type { McpInstrumentationConfig } from './types';
 
@@ -104,7 +107,8 @@ export function register(options: RegisterOptions = {}): RegisterHandle {
     // unpatched (sdk-node's exporters load `http`), so `http` would stay unpatched for good.
     const { NodeSDK: Sdk } = require('@opentelemetry/sdk-node') as typeof import('@opentelemetry/sdk-node');
     const fromSdk = createRequire(require.resolve('@opentelemetry/sdk-node'));
-    const http = options.http === false ? [] : [httpInstrumentation()];
+    const privacy = httpServerSpanOverrides(resolveConfig(options.instrumentation ?? {}, process.env, () => {}));
+    const http = options.http === false ? [] : [httpInstrumentation(privacy)];
     instrumentation = new McpInstrumentation({ ...options.instrumentation, enabled });
     if (consoleExporterRequested(process.env)) consoleExportersToStderr(fromSdk);
     const logLevelVar = process.env.OTEL_LOG_LEVEL;
@@ -160,10 +164,13 @@ export function register(options: RegisterOptions = {}): RegisterHandle {
   return handle;
 }
 
-/** The HTTP instrumentation, enabled, with `http` and `https` patched now rather than at their next `require`. */
-function httpInstrumentation(): InstanceType<typeof import('@opentelemetry/instrumentation-http').HttpInstrumentation> {
+/**
+ * The HTTP instrumentation, enabled, with `http` and `https` patched now rather than at their next `require`;
+ * `overrides` (http-privacy.ts) go onto every HTTP server span as it starts.
+ */
+function httpInstrumentation(overrides: Attributes | undefined): InstanceType<typeof import('@opentelemetry/instrumentation-http').HttpInstrumentation> {
   const { HttpInstrumentation } = require('@opentelemetry/instrumentation-http') as typeof import('@opentelemetry/instrumentation-http');
-  const instrumentation = new HttpInstrumentation();
+  const instrumentation = new HttpInstrumentation(overrides ? { startIncomingSpanHook: () => overrides } : {});
   require('node:http');
   require('node:https');
   return instrumentation;

@@ -106,6 +106,12 @@ describe.each(SERVERS)('$title', (server) => {
         expect(carrier, `${span.name} has no link to an HTTP server span`).toBeDefined();
         expect(carrier!.attributes['http.request.method']).toBe('POST');
       }
+      // Private by default, HTTP spans too: no client address or port, no User-Agent.
+      for (const span of http.values()) {
+        for (const key of ['client.address', 'network.peer.address', 'network.peer.port', 'user_agent.original']) {
+          expect(span.attributes[key], `${span.name} ${key}`).toBeUndefined();
+        }
+      }
       // The very first MCP message of the process has its HTTP span.
       expect(linkedHttpSpan(mcp.find((s) => s.name === 'initialize')!)).toBeDefined();
 

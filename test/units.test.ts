@@ -4,6 +4,7 @@ import { classifyResponse, cleanErrorMessage } from '../dist/cjs/errors.js';
 import { PACKAGE_NAME, PACKAGE_VERSION } from '../dist/cjs/version.js';
 import { recordedAddress, truncateAddress } from '../dist/cjs/client-address.js';
 import { IdentityResolver } from '../dist/cjs/identity.js';
+import { httpServerSpanOverrides } from '../dist/cjs/http-privacy.js';
 import pkg from '../package.json';
 
 describe('version', () => {
@@ -101,5 +102,25 @@ describe('tracking ID inputs', () => {
     expect(idOf({ trackingIdFromAddress: true }, '10.0.0.1', 'a')).toBe(idOf({ trackingIdFromAddress: true }, '10.0.0.1', 'b'));
     expect(idOf({ trackingIdFromUserAgent: true }, '10.0.0.1', 'a')).not.toBe(idOf({ trackingIdFromUserAgent: true }, '10.0.0.1', 'b'));
     expect(idOf({ trackingIdFromUserAgent: true }, '10.0.0.1', 'a')).toBe(idOf({ trackingIdFromUserAgent: true }, '10.0.0.2', 'a'));
+  });
+});
+
+describe('httpServerSpanOverrides (register\'s HTTP server spans follow the privacy settings)', () => {
+  const config = (options: Parameters<typeof resolveConfig>[0]) => resolveConfig(options, {}, () => {});
+  it('blanks client address, peer address and port, and User-Agent by default', () => {
+    expect(httpServerSpanOverrides(config({}))).toEqual({
+      'client.address': undefined,
+      'network.peer.address': undefined,
+      'network.peer.port': undefined,
+      'user_agent.original': undefined,
+    });
+  });
+  it('keeps raw addresses only with captureClientAddress: true, and User-Agent only when the header is captured', () => {
+    expect(Object.keys(httpServerSpanOverrides(config({ captureClientAddress: 'hash', captureRequestHeaders: ['user-agent'] }))!)).toEqual([
+      'client.address',
+      'network.peer.address',
+      'network.peer.port',
+    ]);
+    expect(httpServerSpanOverrides(config({ captureClientAddress: true, captureRequestHeaders: ['User-Agent'] }))).toBeUndefined();
   });
 });
