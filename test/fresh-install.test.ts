@@ -178,4 +178,28 @@ describe.each(RUNTIMES)('fresh install on Node $major', ({ major, otelLine }) =>
     const http = new Set(mine().filter((s) => s.scope.name === '@opentelemetry/instrumentation-http' && s.kind === OTLP_SPAN_KIND.SERVER).map((s) => s.spanId));
     for (const span of mine().filter((s) => s.scope.name === 'mcp-otel')) expect(span.links.some((l) => http.has(l.spanId)), `${span.name} links to its HTTP span`).toBe(true);
   }, TEST_TIMEOUT);
+
+  it('console exporters and a bad variable: output and warning on stderr, stdout is JSON-RPC only', async () => {
+    const child = await startStdioChild({
+      app: path.join(dir, 'esm-app.mjs'),
+      node: runtime.node,
+      cwd: dir,
+      nodeArgs: ['--import', 'mcp-otel/register'],
+      env: {
+        OTEL_TRACES_EXPORTER: 'console',
+        OTEL_METRICS_EXPORTER: 'console',
+        OTEL_LOGS_EXPORTER: 'console',
+        OTEL_INSTRUMENTATION_MCP_SESSION_IDLE_TIMEOUT: '-5',
+      },
+    });
+    await child.client.callTool({ name: 'echo', arguments: { text: 'to the console' } });
+    child.transport.child?.stdin?.end();
+    expect((await withTimeout(child.exited, 8000, 'exit after stdin closed')).code).toBe(0);
+    const stderr = child.stderr();
+    expect(stderr).toContain("name: 'tools/call echo'");
+    expect(stderr).toContain("name: 'mcp.server.operation.duration'");
+    expect(stderr).toContain("eventName: 'mcp.session.end'");
+    expect(stderr).toContain('OTEL_INSTRUMENTATION_MCP_SESSION_IDLE_TIMEOUT="-5" is not a non-negative number; using 1800000');
+    expect(jsonRpcLines(child.stdout()).length).toBe(2);
+  }, TEST_TIMEOUT);
 });
