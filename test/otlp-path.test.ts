@@ -8,7 +8,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { connectHttpClient, killAllHttpChildren, startHttpChild, stopHttpChild } from './helpers/http-child';
 import type { HttpChild } from './helpers/http-child';
 import { freePort } from './helpers/prometheus';
-import { OTLP_SPAN_KIND, startOtlpReceiver } from './helpers/otlp-receiver';
+import { exportEnv, OTLP_SPAN_KIND, startOtlpReceiver } from './helpers/otlp-receiver';
 import type { OtlpReceiver, ReceivedSpan } from './helpers/otlp-receiver';
 
 const TEST_TIMEOUT = 40_000;
@@ -31,16 +31,7 @@ const SERVERS: Server[] = [
   { title: 'ESM node:http server (examples/server.mjs), node --import mcp-otel/register', script: 'examples/server.mjs', nodeArgs: ['--import', 'mcp-otel/register'], example: true },
 ];
 
-function env(receiver: OtlpReceiver, extra: Record<string, string> = {}): Record<string, string> {
-  return {
-    OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
-    OTEL_SERVICE_NAME: 'otlp-path-test',
-    OTEL_BSP_SCHEDULE_DELAY: '100',
-    OTEL_BLRP_SCHEDULE_DELAY: '100',
-    OTEL_METRIC_EXPORT_INTERVAL: '500',
-    ...extra,
-  };
-}
+const env = (receiver: OtlpReceiver, extra: Record<string, string> = {}) => exportEnv(receiver, { OTEL_SERVICE_NAME: 'otlp-path-test', ...extra });
 
 async function start(server: Server, receiver: OtlpReceiver, extra: Record<string, string> = {}): Promise<HttpChild> {
   if (!server.example) return startHttpChild({ script: server.script, nodeArgs: server.nodeArgs, env: env(receiver, extra) });

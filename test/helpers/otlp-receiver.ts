@@ -520,6 +520,20 @@ export class OtlpReceiver {
   }
 }
 
+/**
+ * The environment of a child that exports to `receiver` with the default OTLP exporter (http/protobuf), with
+ * short batch and export intervals so that tests wait little.
+ */
+export function exportEnv(receiver: OtlpReceiver, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+    OTEL_BSP_SCHEDULE_DELAY: '100',
+    OTEL_BLRP_SCHEDULE_DELAY: '100',
+    OTEL_METRIC_EXPORT_INTERVAL: '500',
+    ...extra,
+  };
+}
+
 /** Creates and starts a receiver. */
 export async function startOtlpReceiver(options?: OtlpReceiverOptions): Promise<OtlpReceiver> {
   return new OtlpReceiver(options).start();
