@@ -82,11 +82,9 @@ export function patchWhenImported(patcher: Patcher, modules: Array<Promise<unkno
 let esmMain: boolean | undefined;
 
 /** Whether the application's entry file (`process.argv[1]`) is an ES module, by Node's rules for file names. */
-export function mainIsEsm(main: string | undefined = process.argv[1]): boolean {
-  if (main === process.argv[1] && esmMain !== undefined) return esmMain;
-  const result = detectEsm(main);
-  if (main === process.argv[1]) esmMain = result;
-  return result;
+export function mainIsEsm(): boolean {
+  esmMain ??= detectEsm(process.argv[1]);
+  return esmMain;
 }
 
 function detectEsm(main: string | undefined): boolean {
