@@ -208,12 +208,13 @@ describe('frameworks over HTTP, in process', () => {
     });
 
     it('an idle session times out on its own while another stays active; closeIdleSessions closes just that one', async () => {
-      await instrument({ ...hooks, sessionIdleTimeout: 300, closeIdleSessions: true });
+      // Long enough that the busy session's back-to-back pings never leave a gap that big, even on a loaded machine.
+      await instrument({ ...hooks, sessionIdleTimeout: 1000, closeIdleSessions: true });
       const server = await start();
       const idle = await connect(server, 'mf-idle', '1');
       const busy = await connect(server, 'mf-busy', '1');
       await idle.client.listTools();
-      const deadline = Date.now() + 5000;
+      const deadline = Date.now() + 8000;
       while (ended.length === 0 && Date.now() < deadline) await busy.client.ping(); // activity on the other session only
       expect(ended.map((e) => [e.session.id, e.reason])).toEqual([[idle.transport.sessionId, 'timeout']]);
       await expect(idle.client.listTools()).rejects.toThrow(/404|not found/i);
