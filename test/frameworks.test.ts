@@ -13,7 +13,7 @@
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { McpDisconnectReason, McpInstrumentationConfig, McpSession } from '../dist/cjs/index.js';
-import { startFastMcpHttp, startMcpFrameworkHttp, until } from './helpers/frameworks';
+import { startFastMcpHttp, startFrameworkHttpChild, startMcpFrameworkHttp, stopFrameworkChildren, until } from './helpers/frameworks';
 import type { FrameworkHttpServer } from './helpers/frameworks';
 import { connectHttpClient } from './helpers/http-server';
 import type { HttpClient } from './helpers/http-server';
@@ -224,14 +224,18 @@ describe('frameworks over HTTP, in process', () => {
   });
 });
 
-describe('frameworks over stdio, child processes with --import mcp-otel/register', () => {
+describe('frameworks in child processes with --import mcp-otel/register', () => {
   let receiver: OtlpReceiver;
   beforeAll(async () => {
     receiver = await startOtlpReceiver();
   });
-  afterEach(stopAllChildren);
+  afterEach(async () => {
+    await stopAllChildren();
+    await stopFrameworkChildren();
+  });
   afterAll(async () => {
     await stopAllChildren();
+    await stopFrameworkChildren();
     await receiver.close();
   });
 
@@ -252,6 +256,34 @@ describe('frameworks over stdio, child processes with --import mcp-otel/register
     const metric = receiver.metrics().filter((m) => m.name === 'mcp.server.session.duration' && m.resource['service.name'] === service).at(-1);
     return metric?.dataPoints ?? [];
   }
+
+  it('mcp-framework http-stream: two sessions on its one Server export their own session ids and clients; SIGTERM ends both', async () => {
+    const service = 'mcp-framework-http';
+    const child = await startFrameworkHttpChild('mcp-framework-http.mjs', ['--import', 'mcp-otel/register'], childEnv(service));
+    const one = await connectHttpClient(child.url, { name: 'mf-http-one', version: '1.0.0' });
+    const two = await connectHttpClient(child.url, { name: 'mf-http-two', version: '2.0.0' });
+    try {
+      await one.client.callTool({ name: 'echo', arguments: { text: 'one' } });
+      await two.client.callTool({ name: 'echo', arguments: { text: 'two' } });
+      const ids = [one.transport.sessionId, two.transport.sessionId];
+      child.kill('SIGTERM');
+      await child.exited;
+      await receiver.waitFor(() => sessionEnds(service).length > 0, 10_000, 'session duration');
+      expect(sessionEnds(service).map((p) => [p.attributes['mcp.session.disconnect_reason'], p.attributes['network.transport'], p.count])).toEqual([
+        ['server_shutdown', 'tcp', 2],
+      ]);
+      const calls = receiver.spans().filter((s) => s.resource['service.name'] === service && s.name === 'tools/call echo');
+      expect(calls.map((s) => [s.attributes['mcp.session.id'], s.attributes['mcp.client.name'], s.attributes['network.transport']]).sort()).toEqual(
+        [
+          [ids[0], 'mf-http-one', 'tcp'],
+          [ids[1], 'mf-http-two', 'tcp'],
+        ].sort(),
+      );
+    } finally {
+      await one.close().catch(() => undefined);
+      await two.close().catch(() => undefined);
+    }
+  });
 
   const APPS = [
     { framework: 'fastmcp', app: 'frameworks/fastmcp-stdio.mjs' },

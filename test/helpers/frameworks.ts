@@ -118,3 +118,68 @@ export async function startMcpFrameworkHttp(): Promise<FrameworkHttpServer> {
     },
   };
 }
+
+export interface FrameworkChild {
+  url: URL;
+  /** Resolves when the child has exited. */
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  kill(signal: NodeJS.Signals): void;
+  /** Kills the child (SIGKILL) if it still runs; bounded. */
+  stop(): Promise<void>;
+  stderr(): string;
+}
+
+const liveChildren = new Set<FrameworkChild>();
+
+/**
+ * Starts an HTTP fixture (test/fixtures/frameworks) in a child process on a free port given as $PORT,
+ * and resolves once its /health endpoint answers.
+ */
+export async function startFrameworkHttpChild(app: string, nodeArgs: string[], env: Record<string, string>): Promise<FrameworkChild> {
+  const { spawn } = await import('node:child_process');
+  const path = await import('node:path');
+  const root = path.join(__dirname, '../..');
+  const port = await freePort();
+  const proc = spawn(process.execPath, [...nodeArgs, path.join(root, 'test/fixtures/frameworks', app)], {
+    cwd: root,
+    env: { PATH: process.env.PATH ?? '', ...env, PORT: String(port) },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  proc.stderr!.on('data', (chunk: Buffer) => {
+    if (stderr.length < 1_000_000) stderr += chunk.toString('utf8');
+  });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    proc.once('exit', (code, signal) => resolve({ code, signal })),
+  );
+  const child: FrameworkChild = {
+    url: new URL(`http://127.0.0.1:${port}/mcp`),
+    exited,
+    kill: (signal) => void proc.kill(signal),
+    stop: async () => {
+      liveChildren.delete(child);
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 3000))]);
+    },
+    stderr: () => stderr,
+  };
+  liveChildren.add(child);
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    const ok = await fetch(new URL('/health', child.url)).then(
+      (r) => r.ok,
+      () => false,
+    );
+    if (ok) return child;
+    if (proc.exitCode !== null || Date.now() > deadline) {
+      await child.stop();
+      throw new Error(`${app} did not start listening (exit ${proc.exitCode}):\n${stderr.slice(-4000)}`);
+    }
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+/** Stops every framework child still running (for afterEach/afterAll). */
+export async function stopFrameworkChildren(): Promise<void> {
+  await Promise.all([...liveChildren].map((c) => c.stop()));
+}
