@@ -47,9 +47,9 @@ export function currentHttpRequest(): HttpPeer | undefined {
 type TransportKind = { transport?: string; protocol?: string; peerCloses: boolean };
 
 /** Classifies a transport once per connection; the SDK classes are recognised by name, others by behaviour. */
-function transportKind(transport: TransportLike, hasHttpRequestInfo: boolean): TransportKind {
+function transportKind(transport: TransportLike, hasHttpRequestInfo: boolean, stdio: boolean): TransportKind {
   const name = (transport as object).constructor?.name ?? '';
-  if (name === 'StdioServerTransport' || '_stdin' in transport) return { transport: NETWORK_TRANSPORT_VALUE_PIPE, peerCloses: false };
+  if (stdio || name === 'StdioServerTransport' || '_stdin' in transport) return { transport: NETWORK_TRANSPORT_VALUE_PIPE, peerCloses: false };
   if (name === 'SSEServerTransport') return { transport: NETWORK_TRANSPORT_VALUE_TCP, protocol: 'http', peerCloses: true };
   // StreamableHTTPServerTransport (v1, v2), WebStandardStreamableHTTPServerTransport, PerRequestHTTPServerTransport (v2).
   if (name.includes('HTTPServerTransport') || hasHttpRequestInfo) {
@@ -58,8 +58,21 @@ function transportKind(transport: TransportLike, hasHttpRequestInfo: boolean): T
   return { peerCloses: true };
 }
 
+/** What the SDK adapter knows about a connection when it creates its state. */
+export interface ConnectionOptions {
+  /**
+   * The Server serves many sessions through one transport (a framework's multiplexing transport), and
+   * `transport` is the session's own transport: the Server's client info belongs to whichever client
+   * initialized last, so it is never read, and the state travels in each request's context.
+   */
+  sharedServer?: boolean;
+  /** The transport reads stdin, found by the adapter (possibly behind a framework's wrapper). */
+  stdio?: boolean;
+}
+
 /**
- * Per-connection state: one per (Server, transport) pair. Attribute sets that
+ * Per-connection state: one per (Server, transport) pair, or per session when one Server
+ * serves many sessions (`sharedServer`: then `transport` is the session's). Attribute sets that
  * every span and metric point of the connection share are built here once and
  * rebuilt only when the connection learns something (client info at
  * initialize, the negotiated protocol version, the client's identity, the
@@ -100,13 +113,20 @@ export class ConnectionState {
     return this._userAttributes;
   }
 
+  /** One session of a Server that serves many (see ConnectionOptions). */
+  readonly sharedServer: boolean;
+  private readonly stdio: boolean;
+
   constructor(
     readonly server: ServerLike,
     readonly transport: TransportLike,
     /** Where this connection's activity goes (read by the activity tool). */
     readonly activity: { readonly activityStore: ClientActivityStore | undefined },
+    options?: ConnectionOptions,
   ) {
-    const client = safeClientVersion(server);
+    this.sharedServer = options?.sharedServer === true;
+    this.stdio = options?.stdio === true;
+    const client = this.sharedServer ? undefined : safeClientVersion(server);
     if (!client || !this.setClientInfo(client)) this.rebuild();
   }
 
@@ -114,7 +134,7 @@ export class ConnectionState {
   refresh(hasHttpRequestInfo: boolean, headerProtocolVersion: string | undefined): void {
     let changed = false;
     if (this._kind === undefined || (hasHttpRequestInfo && this._kind.protocol === undefined)) {
-      this._kind = transportKind(this.transport, hasHttpRequestInfo);
+      this._kind = transportKind(this.transport, hasHttpRequestInfo, this.stdio);
       changed = true;
     }
     const sessionId = this.transport.sessionId;

@@ -1,9 +1,9 @@
-import { createContextKey, diag as globalDiag, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { context, createContextKey, diag as globalDiag, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { Attributes, Context, DiagLogger, Span, Tracer } from '@opentelemetry/api';
 import { captureHeaders, captureRequestContent, captureToolResult } from './capture';
 import type { ResolvedConfig } from './config';
 import { ConnectionState } from './connection';
-import type { PendingRequest } from './connection';
+import type { ConnectionOptions, PendingRequest } from './connection';
 import { recordClientActivity } from './activity';
 import { recordedAddress } from './client-address';
 import { applyEnvelope } from './envelope';
@@ -80,8 +80,19 @@ export class ServerTelemetry {
     );
   }
 
-  newConnection(server: ServerLike, transport: TransportLike): ConnectionState {
-    return new ConnectionState(server, transport, this);
+  newConnection(server: ServerLike, transport: TransportLike, options?: ConnectionOptions): ConnectionState {
+    return new ConnectionState(server, transport, this, options);
+  }
+
+  /** Whether HTTP handlers must keep each request's peer in its context (only to record addresses or headers). */
+  needsPerRequestPeer(): boolean {
+    const config = this.source.config;
+    return config.clientAddressMode !== undefined || config.captureRequestHeaders.length > 0;
+  }
+
+  /** The connection of the request whose handling is on the stack, if it was put in the context. */
+  contextConnection(): ConnectionState | undefined {
+    return context.active().getValue(CONNECTION_KEY) as ConnectionState | undefined;
   }
 
   get activityStore() {
@@ -117,7 +128,9 @@ export class ServerTelemetry {
     if (older !== undefined) pending.older = older;
     state.pending.set(id, pending);
     const ctx = trace.setSpan(parent, span);
-    return connectionInContext ? ctx.setValue(CONNECTION_KEY, state) : ctx;
+    // One Server for many sessions: its response goes out through the shared transport, which finds the
+    // session's state in the context the SDK's handler chain runs in.
+    return connectionInContext || state.sharedServer ? ctx.setValue(CONNECTION_KEY, state) : ctx;
   }
 
   /** Ends the span of the request a response answers. Called with the transport's `send` result. */

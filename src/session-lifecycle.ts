@@ -88,6 +88,32 @@ export class SessionLifecycle {
     span.setAttribute(ATTR_MCP_CLIENT_CAPABILITIES, (['sampling', 'elicitation', 'roots'] as const).filter((c) => session.capabilities[c]));
   }
 
+  /*
+   * What the SDK adapter saw happen to a connection; the reasons are decided here.
+   * Each records why a close that follows happens; the first explanation wins.
+   */
+
+  /** The application is closing the server (`server.close()`, or the framework shutting down). */
+  serverClosing(state: ConnectionState): void {
+    state.closeReason ??= 'server_shutdown';
+  }
+
+  /** The client asked to end its session (HTTP DELETE); `deleteSettled` follows when that request is done. */
+  deleteRequested(state: ConnectionState): void {
+    state.closeReason ??= 'client_disconnect';
+  }
+
+  /** A DELETE was handled; if the session survived it (rejected: wrong session id), the reason is forgotten. */
+  deleteSettled(state: ConnectionState): void {
+    if (state.session?.endTime === undefined && state.closeReason === 'client_disconnect') state.closeReason = undefined;
+  }
+
+  /** The client closed its end of the input (stdin): it is gone, so the session ends now. */
+  inputEnded(state: ConnectionState): void {
+    state.closeReason ??= 'client_disconnect';
+    this.connectionClosed(state);
+  }
+
   /** The transport reported an error; a close that follows soon is attributed to it. */
   transportError(state: ConnectionState, err: unknown): void {
     const type = err instanceof Error ? err.constructor.name || 'Error' : '_OTHER';
