@@ -383,7 +383,7 @@ describe('end to end: example server → Prometheus (scrape and OTLP labelling) 
             `mcp_server_operation_duration_seconds_count{${promoted}, ${instanceId}}`,
             `mcp_server_session_active{${promoted}, ${instanceId}}`,
             // keep_identifying_resource_attributes: service.* stay in target_info; the rest of the resource is there too.
-            `target_info{job="${path.job}", ${promoted.replace(', deployment_environment_name="e2e"', '')}, ${instanceId}, deployment_environment_name="e2e", host_name!="", process_pid!="", telemetry_sdk_language="nodejs"}`,
+            `target_info{job="${path.job}", ${promoted}, ${instanceId}, host_name!="", process_pid!="", telemetry_sdk_language="nodejs"}`,
             // Classic histogram buckets with the receiver's `le` formatting.
             'mcp_server_operation_duration_seconds_bucket{le="1"}',
             'mcp_server_operation_duration_seconds_bucket{le="+Inf"}',
