@@ -132,11 +132,15 @@ describe('lint rules (grafana/dashboard-linter style)', () => {
     const d = clone(get('mcp-sessions'));
     d.templating = { list: (d.templating?.list ?? []).filter((v) => v.name !== 'traces' && v.name !== 'instance') };
     const job = d.templating.list?.find((v) => v.name === 'job');
-    (job as { allValue: string }).allValue = '.*';
+    // `.+` would hide every series without the label (an SDK without service.instance.id has no instance label).
+    (job as { allValue: string }).allValue = '.+';
+    const client = d.templating.list?.find((v) => v.name === 'client_type');
+    (client as { allValue: string }).allValue = '.*';
     const problems = lintDashboard(d);
     expect(problems.some((p) => p.includes('needs variable traces'))).toBe(true);
     expect(problems.some((p) => p.includes('needs query variable instance'))).toBe(true);
-    expect(problems.some((p) => p.includes('job must be multi with All = .+'))).toBe(true);
+    expect(problems.some((p) => p.includes('job must be multi with All = .*'))).toBe(true);
+    expect(problems.some((p) => p.includes('client_type must have All = .+'))).toBe(true);
   });
 
   it('catches duplicate panel ids and a missing dashboard link', () => {
@@ -179,7 +183,9 @@ describe('PromQL targets', () => {
     }
     const rate = queries.find((q) => q.raw.includes('[$__rate_interval]')) as { expr: string };
     expect(rate.expr).toContain('[1m]');
-    expect(rate.expr).toContain('job=~".+", instance=~".+"');
+    // "All" as Grafana sends it: job and instance `.*` (they may be absent), the other variables `.+`.
+    expect(rate.expr).toContain('job=~".*", instance=~".*"');
+    expect(queries.some((q) => q.raw.includes('mcp_method_name=~"$method"') && q.expr.includes('mcp_method_name=~".+"'))).toBe(true);
     const range = queries.find((q) => q.raw.includes('[$__range:$__interval]')) as { expr: string };
     expect(range.expr).toContain('[5m:15s]');
   });

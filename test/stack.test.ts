@@ -4,8 +4,11 @@
  * compose schema, and the YAML/JSON files are cross-checked (datasource uids, dashboard provisioning path, image
  * pins, ports, wiring between Collector, Tempo and Prometheus).
  *
- * promtool comes from Debian's `prometheus` package (2.42; .ci/run installs it). It is required: without it these
- * tests fail, they are not skipped.
+ * The rules are checked and unit-tested with two promtools: Debian bookworm's 2.42 (`promtool` on PATH, package
+ * `prometheus`; .ci/run installs it) and Prometheus 3.x (`PROMTOOL3`, or .ci/prometheus3/usr/bin/promtool, which
+ * .ci/run unpacks from Debian forky's `promtool` package, 3.5): 3.0 changed PromQL (left-open range selectors,
+ * normalised `le`/`quantile` values), and the compose stack runs 3.x. Both are required: without promtool 2 these
+ * tests fail; without promtool 3 they fail in CI (CI=true) and are reported as skipped, with the reason, elsewhere.
  */
 import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -13,6 +16,7 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, join, posix, relative, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments, stringify } from 'yaml';
+import { promtool3Binary } from './helpers/prometheus';
 
 const ROOT = join(__dirname, '..');
 const RULES = join(ROOT, 'grafana/prometheus/rules/mcp-alerts.yml');
@@ -35,24 +39,58 @@ function run(cmd: string, args: string[], timeout = 110_000) {
   return { status: r.status, out: `${r.stdout ?? ''}${r.stderr ?? ''}`, error: r.error };
 }
 
-/** Runs promtool; throws a clear error when it is not installed (CI installs it, nothing is skipped). */
-function promtool(...args: string[]) {
-  const r = run('promtool', args);
-  if (r.error && (r.error as NodeJS.ErrnoException).code === 'ENOENT') {
-    throw new Error(
-      'promtool is not installed: install Debian\'s "prometheus" package ' +
-        '(apt-get install -y --no-install-recommends prometheus); .ci/run does this in CI.',
-    );
-  }
+interface Promtool {
+  /** Shown in the test names. */
+  name: string;
+  /** The binary, or undefined when it is not available. */
+  bin: string | undefined;
+  /** The major version it must have. */
+  major: number;
+  /** Why it is missing and how to get it. */
+  missing: string;
+}
+
+const PROMTOOL2: Promtool = {
+  name: 'promtool 2.x (Debian bookworm)',
+  bin: 'promtool',
+  major: 2,
+  missing:
+    'promtool is not installed: install Debian\'s "prometheus" package ' +
+    '(apt-get install -y --no-install-recommends prometheus); .ci/run does this in CI.',
+};
+const PROMTOOL3: Promtool = {
+  name: 'promtool 3.x (Debian forky)',
+  bin: promtool3Binary(),
+  major: 3,
+  missing:
+    'promtool 3 is not available: set PROMTOOL3 to a promtool 3.x, or run .ci/run, which unpacks Debian forky\'s ' +
+    'promtool package into .ci/prometheus3/ without installing it.',
+};
+const IN_CI = /^(1|true)$/i.test(process.env.CI ?? '');
+
+/** Runs a promtool; throws a clear error when it is not available (nothing is skipped silently). */
+function promtoolOf(tool: Promtool, ...args: string[]) {
+  if (!tool.bin) throw new Error(tool.missing);
+  const r = run(tool.bin, args);
+  if (r.error && (r.error as NodeJS.ErrnoException).code === 'ENOENT') throw new Error(tool.missing);
   if (r.error) throw r.error;
   return r;
 }
 
-function promtoolVersion(): [number, number] {
-  const { out } = promtool('--version');
+function versionOf(tool: Promtool): [number, number] {
+  const { out } = promtoolOf(tool, '--version');
   const m = /promtool, version (\d+)\.(\d+)/.exec(out);
   if (!m) throw new Error(`unexpected promtool --version output: ${out}`);
   return [Number(m[1]), Number(m[2])];
+}
+
+/**
+ * `describe` for the tests of one promtool. A missing promtool 3 fails every test in CI (with `missing` as the
+ * error) and is reported as skipped, with the reason in the name, elsewhere.
+ */
+function describePromtool(tool: Promtool, title: string, body: (tool: Promtool) => void): void {
+  const skip = !tool.bin && !IN_CI;
+  describe.skipIf(skip)(`${title}: ${tool.name}${skip ? ` (skipped: ${tool.missing})` : ''}`, () => body(tool));
 }
 
 function dclint(...args: string[]) {
@@ -96,10 +134,13 @@ const globMatches = (pattern: string, file: string): boolean =>
   dirname(pattern) === dirname(file) &&
   new RegExp(`^${basename(pattern).replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*')}$`).test(basename(file));
 
-describe('alert and recording rules (promtool)', () => {
+for (const tool of [PROMTOOL2, PROMTOOL3]) describePromtool(tool, 'alert and recording rules', (tool) => {
+  const promtool = (...args: string[]) => promtoolOf(tool, ...args);
+
   it('promtool is installed', () => {
-    const [major, minor] = promtoolVersion();
-    expect(major * 1000 + minor).toBeGreaterThanOrEqual(2042);
+    const [major, minor] = versionOf(tool);
+    expect(major).toBe(tool.major);
+    if (major === 2) expect(minor).toBeGreaterThanOrEqual(42);
   });
 
   it('promtool check rules accepts every rule', () => {
@@ -115,6 +156,41 @@ describe('alert and recording rules (promtool)', () => {
     expect(r.out).toContain('SUCCESS');
   }, 120_000);
 
+  it('changing the objective changes which burn-rate alerts fire', () => {
+    // With 99 % instead of 99.9 % the unit tests' expectations no longer hold.
+    const dir = join(tmp, `objective-${tool.major}`);
+    mkdirSync(join(dir, 'rules'), { recursive: true });
+    mkdirSync(join(dir, 'tests'), { recursive: true });
+    writeFileSync(join(dir, 'rules/mcp-alerts.yml'), readFileSync(RULES, 'utf8').replace('expr: vector(0.999)', 'expr: vector(0.99)'));
+    cpSync(RULE_TESTS, join(dir, 'tests/mcp-alerts.test.yml'));
+    const r = promtool('test', 'rules', join(dir, 'tests/mcp-alerts.test.yml'));
+    expect(r.status, r.out).toBe(1);
+    expect(r.out).toContain('name: error budget burn, fast,');
+    expect(r.out).toContain('name: error budget burn, slow,');
+    expect(r.out).toContain('alertname: MCPServerErrorBudgetBurn');
+    expect(r.out).toContain('expr: "mcp:objective:ratio"');
+    expect(r.out).not.toContain('MCPServerToolLatencyHigh');
+  }, 120_000);
+
+  it('promtool test rules fails on a wrong expectation', () => {
+    const dir = join(tmp, `wrong-${tool.major}`);
+    mkdirSync(join(dir, 'tests'), { recursive: true });
+    const tests = readFileSync(RULE_TESTS, 'utf8');
+    const wrong = tests.replace('summary: MCP tool slow_tool on mcp/demo is slow.', 'summary: MCP tool slow_tool on mcp/demo is fast.');
+    expect(wrong).not.toBe(tests);
+    const ruleFiles = /^rule_files:\n {2}- \.\.\/rules\/mcp-alerts\.yml$/m;
+    expect(wrong).toMatch(ruleFiles);
+    writeFileSync(join(dir, 'tests/t.yml'), wrong.replace(ruleFiles, `rule_files:\n  - ${JSON.stringify(RULES)}`));
+    const r = promtool('test', 'rules', join(dir, 'tests/t.yml'));
+    expect(r.status, r.out).toBe(1);
+    // Only the changed expectation fails.
+    expect(r.out).toContain('name: tool latency,');
+    expect(r.out).toContain('alertname: MCPServerToolLatencyHigh, time: 20m');
+    expect(r.out.match(/ name: /g), r.out).toHaveLength(1);
+  }, 120_000);
+});
+
+describe('alert and recording rules', () => {
   it('the unit tests show every alert firing and not firing, and test every recording rule', () => {
     const groups = ruleTests.tests as Json[];
     const alertTests = groups.flatMap((g) => (g.alert_rule_test ?? []) as Json[]);
@@ -175,64 +251,44 @@ describe('alert and recording rules (promtool)', () => {
       expect(rule.expr).toContain(`ratio_rate${rule.labels.short}`);
     }
 
-    // Changing the objective changes what fires: with 99 % the unit tests' expectations no longer hold.
-    mkdirSync(join(tmp, 'objective/rules'), { recursive: true });
-    mkdirSync(join(tmp, 'objective/tests'), { recursive: true });
-    writeFileSync(join(tmp, 'objective/rules/mcp-alerts.yml'), readFileSync(RULES, 'utf8').replace('expr: vector(0.999)', 'expr: vector(0.99)'));
-    cpSync(RULE_TESTS, join(tmp, 'objective/tests/mcp-alerts.test.yml'));
-    const r = promtool('test', 'rules', join(tmp, 'objective/tests/mcp-alerts.test.yml'));
-    expect(r.status, r.out).toBe(1);
-    expect(r.out).toContain('name: error budget burn, fast,');
-    expect(r.out).toContain('name: error budget burn, slow,');
-    expect(r.out).toContain('alertname: MCPServerErrorBudgetBurn');
-    expect(r.out).toContain('expr: "mcp:objective:ratio"');
-    expect(r.out).not.toContain('MCPServerToolLatencyHigh');
-  }, 120_000);
-
-  it('promtool test rules fails on a wrong expectation', () => {
-    mkdirSync(join(tmp, 'wrong/tests'), { recursive: true });
-    const tests = readFileSync(RULE_TESTS, 'utf8');
-    const wrong = tests.replace('summary: MCP tool slow_tool on mcp/demo is slow.', 'summary: MCP tool slow_tool on mcp/demo is fast.');
-    expect(wrong).not.toBe(tests);
-    const ruleFiles = /^rule_files:\n {2}- \.\.\/rules\/mcp-alerts\.yml$/m;
-    expect(wrong).toMatch(ruleFiles);
-    writeFileSync(join(tmp, 'wrong/tests/t.yml'), wrong.replace(ruleFiles, `rule_files:\n  - ${JSON.stringify(RULES)}`));
-    const r = promtool('test', 'rules', join(tmp, 'wrong/tests/t.yml'));
-    expect(r.status, r.out).toBe(1);
-    // Only the changed expectation fails.
-    expect(r.out).toContain('name: tool latency,');
-    expect(r.out).toContain('alertname: MCPServerToolLatencyHigh, time: 20m');
-    expect(r.out.match(/ name: /g), r.out).toHaveLength(1);
-  }, 120_000);
+  });
 });
 
 describe('Prometheus configuration', () => {
   const config = readYaml(PROMETHEUS_CONFIG);
 
-  it('promtool check config accepts it (the Prometheus 3 `otlp` block aside on promtool 2.x)', () => {
-    const [major] = promtoolVersion();
-    // Rule files are given as container paths; point them at the repository through the compose mounts.
-    const copy = structuredClone(config);
-    copy.rule_files = (config.rule_files as string[]).map((p) => {
-      const host = hostPathOf('prometheus', p);
-      expect(host, `rule_files ${p} is not under a bind mount of the prometheus service`).toBeDefined();
-      return host;
+  for (const tool of [PROMTOOL2, PROMTOOL3]) {
+    const skip = !tool.bin && !IN_CI;
+    const title = `${tool.name}: promtool check config accepts it (the Prometheus 3 \`otlp\` block aside on promtool 2.x)`;
+    it.skipIf(skip)(`${title}${skip ? ` (skipped: ${tool.missing})` : ''}`, () => {
+      const promtool = (...args: string[]) => promtoolOf(tool, ...args);
+      const [major] = versionOf(tool);
+      expect(major).toBe(tool.major);
+      // Rule files are given as container paths; point them at the repository through the compose mounts.
+      const copy = structuredClone(config);
+      copy.rule_files = (config.rule_files as string[]).map((p) => {
+        const host = hostPathOf('prometheus', p);
+        expect(host, `rule_files ${p} is not under a bind mount of the prometheus service`).toBeDefined();
+        return host;
+      });
+      if (major < 3) {
+        // Debian's promtool 2.42 rejects the OTLP receiver settings (Prometheus >= 3.0) — checked structurally below.
+        const full = promtool('check', 'config', PROMETHEUS_CONFIG);
+        expect(full.status).toBe(1);
+        expect(full.out).toContain('field otlp not found');
+        delete copy.otlp;
+      } else {
+        expect(copy.otlp, 'the otlp block is checked by promtool 3').toBeDefined();
+      }
+      const file = join(tmp, `prometheus-${major}.yml`);
+      writeFileSync(file, stringify(copy));
+      const r = promtool('check', 'config', file);
+      expect(r.status, r.out).toBe(0);
+      expect(r.out).toMatch(/SUCCESS: [1-9]\d* rule files found/);
+      expect(r.out).toContain(`Checking ${RULES}`);
+      expect(r.out).toContain(`SUCCESS: ${allRules.length} rules found`);
     });
-    if (major < 3) {
-      // Debian's promtool 2.42 rejects the OTLP receiver settings (Prometheus >= 3.0) — checked structurally below.
-      const full = promtool('check', 'config', PROMETHEUS_CONFIG);
-      expect(full.status).toBe(1);
-      expect(full.out).toContain('field otlp not found');
-      delete copy.otlp;
-    }
-    const file = join(tmp, 'prometheus.yml');
-    writeFileSync(file, stringify(copy));
-    const r = promtool('check', 'config', file);
-    expect(r.status, r.out).toBe(0);
-    expect(r.out).toMatch(/SUCCESS: [1-9]\d* rule files found/);
-    expect(r.out).toContain(`Checking ${RULES}`);
-    expect(r.out).toContain(`SUCCESS: ${allRules.length} rules found`);
-  });
+  }
 
   it('the rule_files glob matches the mounted rules', () => {
     const matched = (config.rule_files as string[]).some((p) => {

@@ -16,6 +16,8 @@ import type { Dashboard, Panel, Target } from './dashboard-queries';
 // Names -----------------------------------------------------------------------------------------
 
 const COMMON = ['job', 'instance'];
+/** "All" of job and instance: `.*`, which also matches series without the label. */
+export const OPTIONAL_LABEL_ALL = '.*';
 const OPERATION_LABELS = [
   ...COMMON,
   'mcp_method_name',
@@ -323,15 +325,17 @@ export function lintDashboard(dashboard: Dashboard): string[] {
   if (!ds || ds.type !== 'datasource' || ds.query !== 'prometheus') problems.push(`${dashboard.uid}: needs variable datasource (type datasource, prometheus)`);
   const traces = byName.get('traces');
   if (!traces || traces.type !== 'datasource' || traces.query !== 'tempo') problems.push(`${dashboard.uid}: needs variable traces (type datasource, tempo)`);
+  // job and instance come from resource attributes that may be missing (no service.instance.id: no instance label
+  // on the OTLP path): their All must also match the absent label (`.*`), unlike dashboard-linter's `.+`.
   for (const name of ['job', 'instance']) {
     const v = byName.get(name);
     if (!v || v.type !== 'query') problems.push(`${dashboard.uid}: needs query variable ${name}`);
-    else if (!v.multi || !v.includeAll || v.allValue !== '.+') problems.push(`${dashboard.uid}: variable ${name} must be multi with All = .+`);
+    else if (!v.multi || !v.includeAll || v.allValue !== OPTIONAL_LABEL_ALL) problems.push(`${dashboard.uid}: variable ${name} must be multi with All = ${OPTIONAL_LABEL_ALL}`);
   }
   for (const v of vars) {
     if (v.type !== 'query') continue;
     if (v.datasource?.uid !== '${datasource}') problems.push(`${dashboard.uid}: variable ${v.name} must query \${datasource}`);
-    if (v.includeAll && v.allValue !== '.+') problems.push(`${dashboard.uid}: variable ${v.name} must have All = .+`);
+    if (v.includeAll && !COMMON.includes(v.name) && v.allValue !== '.+') problems.push(`${dashboard.uid}: variable ${v.name} must have All = .+`);
     const query = typeof v.query === 'string' ? v.query : '';
     if (!/^label_values\(.+,\s*\w+\)$/.test(query)) problems.push(`${dashboard.uid}: variable ${v.name} is not label_values(selector, label)`);
   }

@@ -4,7 +4,8 @@
  *
  * `dashboardPromQL()` returns every Prometheus target with Grafana's variables substituted so that
  * the expression runs as-is against the Prometheus HTTP API:
- *   label variables ($job, ${tool}, ${tool:regex}, …) → `.+`   (every dashboard matches them with =~)
+ *   label variables ($job, ${tool}, ${tool:regex}, …) → their "All" value (`allValue`: `.*` for job and
+ *     instance, `.+` for the others), `.+` for a variable without "All" (every dashboard matches them with =~)
  *   $__rate_interval → 1m, $__range → 5m, $__interval → 15s
  * `dashboardTraceQL()` does the same for the Tempo (TraceQL) targets.
  */
@@ -20,7 +21,7 @@ export const MACRO_VALUES: Readonly<Record<string, string>> = {
   __interval: '15s',
 };
 
-/** What a label variable becomes: every dashboard uses `.+` as the "All" value. */
+/** What a label variable without an "All" value (`allValue`) becomes. */
 export const LABEL_VARIABLE_VALUE = '.+';
 
 // Loose shapes of the classic dashboard JSON the tests read.
@@ -119,10 +120,17 @@ export function substituteVariables(query: string, values: Record<string, string
   });
 }
 
-/** Test values for a dashboard's variables: macros as in MACRO_VALUES, label variables `.+`. */
+/**
+ * Test values for a dashboard's variables: macros as in MACRO_VALUES, label variables what Grafana sends for
+ * "All" (their `allValue`), or LABEL_VARIABLE_VALUE for a variable without "All".
+ */
 export function testValues(dashboard: Dashboard): Record<string, string> {
   const values: Record<string, string> = { ...MACRO_VALUES };
-  for (const name of labelVariableNames(dashboard)) values[name] = LABEL_VARIABLE_VALUE;
+  const byName = new Map((dashboard.templating?.list ?? []).map((v) => [v.name, v]));
+  for (const name of labelVariableNames(dashboard)) {
+    const v = byName.get(name);
+    values[name] = v?.includeAll && typeof v.allValue === 'string' && v.allValue !== '' ? v.allValue : LABEL_VARIABLE_VALUE;
+  }
   return values;
 }
 

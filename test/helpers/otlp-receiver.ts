@@ -639,6 +639,11 @@ function scope(s: Obj | undefined): { name: string; version: string } {
   return { name: s?.name ?? '', version: s?.version ?? '' };
 }
 
+/** An OTLP ExportMetricsServiceRequest as a plain object (camelCase OTLP/JSON field names; 64-bit integers as strings). */
+export function decodeMetricsRequest(body: Buffer, encoding: Encoding = 'protobuf'): Obj {
+  return parseBody(body, encoding, MetricsRequest);
+}
+
 export function decodeTraces(body: Buffer, encoding: Encoding): ReceivedSpan[] {
   const request = parseBody(body, encoding, TraceRequest);
   const out: ReceivedSpan[] = [];

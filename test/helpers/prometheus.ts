@@ -1,23 +1,53 @@
 /*
- * A real Prometheus server for tests: Debian's Prometheus 2.42 (`/usr/bin/prometheus`, package `prometheus`;
- * `apt-get install -y --no-install-recommends prometheus`) on a free 127.0.0.1 port, with a temporary config and
- * TSDB directory, scraping the given targets every second and evaluating the given rule files every second.
+ * A real Prometheus server for tests on a free 127.0.0.1 port, with a temporary config and TSDB directory,
+ * scraping the given targets every second and evaluating the given rule files every second:
+ *   - Debian's Prometheus 2.42 (`/usr/bin/prometheus`, package `prometheus`;
+ *     `apt-get install -y --no-install-recommends prometheus`), the default;
+ *   - Prometheus 3 (`PROMETHEUS3_BIN`, or .ci/prometheus3/usr/bin/prometheus, which .ci/run unpacks from Debian
+ *     forky's `prometheus` package without installing it), see `prometheus3Binary`.
  *
- * The scrape renames the JS Prometheus exporter's duration histograms to the names the OTLP path produces
- * (`mcp_server_operation_duration_bucket` → `mcp_server_operation_duration_seconds_bucket`, see
- * /tmp/stack-contract.md and README), so dashboards and rules written for production run unchanged.
+ * By default a scrape renames the JS Prometheus exporter's duration histograms to the names the OTLP path produces
+ * (`mcp_server_operation_duration_bucket` → `mcp_server_operation_duration_seconds_bucket`, see README), so
+ * dashboards and rules written for production run unchanged. `pushedScrapeTarget` instead scrapes an exposition of
+ * pushed OTLP data (./otlp-to-prometheus.ts) so that only the exposition's labels reach the TSDB.
  *
  * There is no silent skip: without the binary `startPrometheus` throws, and the test fails.
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 
 export const PROMETHEUS_BIN = process.env.PROMETHEUS_BIN || '/usr/bin/prometheus';
+
+/** Where .ci/run unpacks Debian forky's prometheus and promtool packages (Prometheus 3.x), relative to the repo. */
+export const PROMETHEUS3_DIR = resolve(__dirname, '..', '..', '.ci', 'prometheus3');
+
+/** A Prometheus 3 binary: `$env_var`, else `.ci/prometheus3/usr/bin/<name>`; undefined when neither exists. */
+function toolOf3(envVar: string, name: string): string | undefined {
+  const fromEnv = process.env[envVar];
+  if (fromEnv) return fromEnv;
+  const unpacked = join(PROMETHEUS3_DIR, 'usr', 'bin', name);
+  return existsSync(unpacked) ? unpacked : undefined;
+}
+
+/** Prometheus 3.x (`PROMETHEUS3_BIN` or the one .ci/run unpacks), or undefined. */
+export const prometheus3Binary = (): string | undefined => toolOf3('PROMETHEUS3_BIN', 'prometheus');
+/** promtool 3.x (`PROMTOOL3` or the one .ci/run unpacks), or undefined. */
+export const promtool3Binary = (): string | undefined => toolOf3('PROMTOOL3', 'promtool');
+
+/** `[major, minor]` of a prometheus or promtool binary (`--version`). */
+export function binaryVersion(binary: string): [number, number] {
+  const r = spawnSync(binary, ['--version'], { encoding: 'utf8', timeout: 30_000 });
+  if (r.error) throw new Error(`${binary} --version failed: ${r.error.message}`);
+  const m = /version (\d+)\.(\d+)/.exec(`${r.stdout}${r.stderr}`);
+  if (!m) throw new Error(`unexpected ${binary} --version output: ${r.stdout}${r.stderr}`);
+  return [Number(m[1]), Number(m[2])];
+}
 
 /** `(mcp_.*_duration)_(bucket|sum|count)` → `${1}_seconds_${2}`: JS exporter names → OTLP-path names. */
 export const DURATION_RENAME = {
@@ -29,14 +59,51 @@ export const DURATION_RENAME = {
 };
 
 export interface ScrapeTarget {
-  /** Prometheus `job` label. */
+  /** Prometheus `job` label (the scrape job name). */
   job: string;
-  /** host:port serving /metrics. */
+  /** host:port serving the metrics. */
   target: string;
+  /** @default '/metrics' */
+  metricsPath?: string;
+  /** Keep the scraped `job`/`instance` labels over the target's. @default false */
+  honorLabels?: boolean;
+  /** Target relabelling. @default [] */
+  relabelConfigs?: object[];
+  /** Metric relabelling. @default [DURATION_RENAME] */
+  metricRelabelConfigs?: object[];
+}
+
+/** The value `pushedScrapeTarget` gives the target's own job and instance labels, removed again from every series. */
+export const TARGET_LABEL_PLACEHOLDER = '__scrape_target__';
+
+/**
+ * A scrape of an exposition of pushed OTLP data (./otlp-to-prometheus.ts) that stores the exposition's labels
+ * and nothing else, as Prometheus' OTLP receiver does: `honor_labels` keeps its `job`/`instance`, and a series
+ * without them does not get the target's (the target's labels are set to a placeholder, which metric relabelling
+ * removes again). Without this, a series from a resource without service.instance.id would get
+ * `instance="<host:port>"`.
+ */
+export function pushedScrapeTarget(job: string, target: string, metricsPath: string): ScrapeTarget {
+  return {
+    job,
+    target,
+    metricsPath,
+    honorLabels: true,
+    relabelConfigs: ['job', 'instance'].map((label) => ({ target_label: label, replacement: TARGET_LABEL_PLACEHOLDER, action: 'replace' })),
+    metricRelabelConfigs: ['job', 'instance'].map((label) => ({
+      source_labels: [label],
+      regex: TARGET_LABEL_PLACEHOLDER,
+      target_label: label,
+      replacement: '',
+      action: 'replace',
+    })),
+  };
 }
 
 export interface PrometheusOptions {
   targets: ScrapeTarget[];
+  /** The Prometheus binary. @default PROMETHEUS_BIN (Debian's 2.42) */
+  binary?: string;
   /** Rule files (absolute paths or globs), evaluated every `interval`. */
   ruleFiles?: string[];
   /** Scrape and evaluation interval. @default '1s' */
@@ -91,10 +158,13 @@ export function prometheusConfig(options: PrometheusOptions): string {
     {
       global: { scrape_interval: interval, evaluation_interval: interval, scrape_timeout: interval },
       rule_files: options.ruleFiles ?? [],
-      scrape_configs: options.targets.map(({ job, target }) => ({
-        job_name: job,
-        static_configs: [{ targets: [target] }],
-        metric_relabel_configs: [DURATION_RENAME],
+      scrape_configs: options.targets.map((t) => ({
+        job_name: t.job,
+        static_configs: [{ targets: [t.target] }],
+        ...(t.metricsPath ? { metrics_path: t.metricsPath } : {}),
+        ...(t.honorLabels ? { honor_labels: true } : {}),
+        ...(t.relabelConfigs?.length ? { relabel_configs: t.relabelConfigs } : {}),
+        metric_relabel_configs: t.metricRelabelConfigs ?? [DURATION_RENAME],
       })),
     },
     null,
@@ -103,10 +173,12 @@ export function prometheusConfig(options: PrometheusOptions): string {
 }
 
 export async function startPrometheus(options: PrometheusOptions): Promise<PrometheusServer> {
-  if (!existsSync(PROMETHEUS_BIN)) {
+  const binary = options.binary ?? PROMETHEUS_BIN;
+  if (!existsSync(binary)) {
     throw new Error(
-      `Prometheus is not installed (${PROMETHEUS_BIN} is missing). Install Debian's package: ` +
-        `apt-get update && apt-get install -y --no-install-recommends prometheus (or set PROMETHEUS_BIN).`,
+      `Prometheus is not installed (${binary} is missing). Install Debian's package: ` +
+        `apt-get update && apt-get install -y --no-install-recommends prometheus (or set PROMETHEUS_BIN; ` +
+        `for Prometheus 3 run .ci/run or set PROMETHEUS3_BIN).`,
     );
   }
   const dir = mkdtempSync(join(tmpdir(), 'mcp-otel-prometheus-'));
@@ -116,7 +188,7 @@ export async function startPrometheus(options: PrometheusOptions): Promise<Prome
   const url = `http://127.0.0.1:${port}`;
   let output = '';
   const proc: ChildProcess = spawn(
-    PROMETHEUS_BIN,
+    binary,
     [
       `--config.file=${configFile}`,
       `--storage.tsdb.path=${join(dir, 'data')}`,

@@ -158,6 +158,14 @@ export interface CheckOptions {
   parseOnly?: boolean;
 }
 
+export interface CheckerOptions {
+  /**
+   * Labels known to be absent from this data (e.g. `instance` when no resource has service.instance.id): a query
+   * naming them is not reported for it. Every other label a query names must exist.
+   */
+  absentLabels?: readonly string[];
+}
+
 /** Runs `checkQuery` with caches of what Prometheus knows about each metric. */
 export class PromQLChecker {
   private readonly seriesCache = new Map<string, Promise<number>>();
@@ -167,6 +175,7 @@ export class PromQLChecker {
     private readonly prometheus: PrometheusServer,
     /** The evaluation time of every query (one point in time for the whole run). */
     private readonly at: Date = new Date(),
+    private readonly options: CheckerOptions = {},
   ) {}
 
   private since(): string {
@@ -217,6 +226,7 @@ export class PromQLChecker {
       const available = new Set<string>();
       for (const metric of known) for (const l of await this.labelsOf(metric)) available.add(l);
       for (const label of labels) {
+        if (this.options.absentLabels?.includes(label)) continue;
         if (!available.has(label)) problems.push(`label ${label} is on none of ${known.join(', ')}`);
       }
     }

@@ -3,7 +3,8 @@
 // Series names are the ones Prometheus stores on the OTLP path (Collector → Prometheus, default
 // translation), as listed in the README section "What is emitted".
 // Every selector filters `job` and `instance`; every label matcher on a variable is a regex match
-// (`=~"$var"`) so that "All" (`.+`) selects everything; every rate/increase uses `$__rate_interval`.
+// (`=~"$var"`) so that "All" selects everything (`.*` for job and instance, which may be absent, `.+` for the
+// others; see variables.ts); every rate/increase uses `$__rate_interval`.
 
 /** mcp.server.operation.duration (histogram, seconds). */
 export const OPERATION = 'mcp_server_operation_duration_seconds';

@@ -1,7 +1,15 @@
 // Template variables shared by the MCP dashboards.
 //
 // Every dashboard has `datasource` (Prometheus), `traces` (Tempo), `job` and `instance`; label
-// variables are multi-select with "All" = `.+` and are always matched with `=~` in queries.
+// variables are multi-select and are always matched with `=~` in queries.
+//
+// "All" is `.*` for `job` and `instance` and `.+` for every other label variable. `job` and `instance` come from
+// the resource, not from the instrumentation: Prometheus' OTLP receiver (and Tempo's span metrics) set `instance`
+// only from service.instance.id and `job` only from service.name, and leave the label out when the attribute is
+// missing. `instance=~".+"` matches no series without the label, so with `.+` every panel would be empty for an SDK
+// set-up without service.instance.id; `.*` also matches the absent label. (The instance variable then has no
+// values, and Grafana offers only "All".) The other variables stay `.+`: "All tools" means the series that have a
+// tool name.
 import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import { CLIENT_OPERATIONS, OPERATION, SESSION_STARTED, eq, re } from './queries';
 
@@ -17,14 +25,19 @@ function labelValues(metric: string, matchers: Record<string, string>, label: st
   return `label_values(${metric}${inner ? `{${inner}}` : ''}, ${label})`;
 }
 
+/** "All" of `job` and `instance`: also matches series without the label (see the file comment). */
+export const ALL_OPTIONAL = '.*';
+/** "All" of the other label variables: every series that has the label. */
+export const ALL_PRESENT = '.+';
+
 function labelVariable(
   name: string,
   label: string,
   description: string,
   query: string,
-  options: { multi?: boolean; includeAll?: boolean } = {},
+  options: { multi?: boolean; includeAll?: boolean; allValue?: string } = {},
 ): dashboard.QueryVariableBuilder {
-  const { multi = true, includeAll = true } = options;
+  const { multi = true, includeAll = true, allValue = ALL_PRESENT } = options;
   const builder = new dashboard.QueryVariableBuilder(name)
     .label(label)
     .description(description)
@@ -35,8 +48,8 @@ function labelVariable(
     .sort(dashboard.VariableSort.AlphabeticalAsc)
     .multi(multi)
     .includeAll(includeAll);
-  // Multi-select label variables start on "All" (`.+`); single-value ones on the first value.
-  return includeAll ? builder.allValue('.+').current({ selected: true, text: ['All'], value: ['$__all'] }) : builder;
+  // Multi-select label variables start on "All"; single-value ones on the first value.
+  return includeAll ? builder.allValue(allValue).current({ selected: true, text: ['All'], value: ['$__all'] }) : builder;
 }
 
 export const datasourceVariable = (): dashboard.DatasourceVariableBuilder =>
@@ -57,14 +70,16 @@ export const jobVariable = (): dashboard.QueryVariableBuilder =>
     'Job',
     'Service: <service.namespace>/<service.name> on the OTLP path, the scrape job otherwise.',
     labelValues(`${OPERATION}_count`, {}, 'job'),
+    { allValue: ALL_OPTIONAL },
   );
 
 export const instanceVariable = (): dashboard.QueryVariableBuilder =>
   labelVariable(
     'instance',
     'Instance',
-    'Service instance (service.instance.id on the OTLP path, host:port when scraped).',
+    'Service instance (service.instance.id on the OTLP path, host:port when scraped). Empty when the SDK sets no service.instance.id: then All shows everything.',
     labelValues(`${OPERATION}_count`, { job: re('job') }, 'instance'),
+    { allValue: ALL_OPTIONAL },
   );
 
 export const methodVariable = (): dashboard.QueryVariableBuilder =>
