@@ -2,7 +2,7 @@
 // the heap measured after GC at checkpoints. Run with: node --expose-gc bench/churn.mjs [--sessions 10000]
 import { metrics, trace } from '@opentelemetry/api';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
-import { BasicTracerProvider, NoopSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { NoopSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
@@ -21,7 +21,7 @@ const arg = (name, fallback) => {
 const SESSIONS = arg('sessions', 10_000);
 const CLIENTS = arg('clients', 50);
 
-trace.setGlobalTracerProvider(new BasicTracerProvider({ spanProcessors: [new NoopSpanProcessor()] }));
+trace.setGlobalTracerProvider(new TracerProvider({ spanProcessors: [new NoopSpanProcessor()] }));
 metrics.setGlobalMeterProvider(new MeterProvider());
 const instrumentation = new McpInstrumentation({ trackingSecret: 'churn' }); // default activity store: 200 clients x 100 activities
 instrumentation.instrument(serverModule);

@@ -21,11 +21,11 @@
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { context, metrics, SpanKind, trace } from '@opentelemetry/api';
-import { ExportResultCode } from '@opentelemetry/core';
+import { context, metrics, propagation, SpanKind, trace } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { CompositePropagator, ExportResultCode, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
 import { MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
-import { AlwaysOffSampler, AlwaysOnSampler, BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
-import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
+import { AlwaysOffSampler, AlwaysOnSampler, BatchSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 
 const require = createRequire(import.meta.url);
 const args = process.argv.slice(2);
@@ -43,11 +43,14 @@ if (dists.length === 0) dists.push(path.resolve(path.dirname(fileURLToPath(impor
 
 const dropSpans = { export: (_s, cb) => cb({ code: ExportResultCode.SUCCESS }), shutdown: async () => {}, forceFlush: async () => {} };
 const dropMetrics = { export: (_m, cb) => cb({ code: ExportResultCode.SUCCESS }), shutdown: async () => {}, forceFlush: async () => {} };
-const tracerProvider = new NodeTracerProvider({
+// What NodeTracerProvider.register() does (sdk-trace's TracerProvider exists on OpenTelemetry JS 2.x and 3.x).
+const tracerProvider = new TracerProvider({
   sampler: sampledOut ? new AlwaysOffSampler() : new AlwaysOnSampler(),
-  spanProcessors: [new BatchSpanProcessor(dropSpans)],
+  spanProcessors: [new BatchSpanProcessor({ exporter: dropSpans })],
 });
-tracerProvider.register();
+context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+propagation.setGlobalPropagator(new CompositePropagator({ propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()] }));
+trace.setGlobalTracerProvider(tracerProvider);
 const meterProvider = new MeterProvider({ readers: [new PeriodicExportingMetricReader({ exporter: dropMetrics, exportIntervalMillis: 1000 })] });
 metrics.setGlobalMeterProvider(meterProvider);
 
@@ -79,7 +82,7 @@ const setups = dists.map((dist) => {
 // The floor uses exactly the attributes mcp-otel put on a tools/call span and duration point.
 // (A sampled-out span has no attributes, so the probe records with an always-on provider.)
 const probe = setups[0];
-const probeProvider = new NodeTracerProvider({ sampler: new AlwaysOnSampler() });
+const probeProvider = new TracerProvider({ sampler: new AlwaysOnSampler() });
 probe.instrumentation.setTracerProvider(probeProvider);
 probe.telemetry.startRequest(probe.state, { jsonrpc: '2.0', id: 'probe', method: 'tools/call', params: { name: 'add', arguments: { a: 1, b: 2 } } }, undefined);
 const probed = probe.state.pending.get('probe');

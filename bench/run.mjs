@@ -19,13 +19,12 @@ import { pathToFileURL } from 'node:url';
 import http from 'node:http';
 import os from 'node:os';
 import { randomUUID } from 'node:crypto';
-import { context, createContextKey, diag, DiagLogLevel, metrics, ROOT_CONTEXT } from '@opentelemetry/api';
+import { context, createContextKey, diag, DiagLogLevel, metrics, propagation, ROOT_CONTEXT, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import { ExportResultCode } from '@opentelemetry/core';
+import { CompositePropagator, ExportResultCode, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
 import { registerInstrumentations } from '@opentelemetry/instrumentation';
 import { MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
-import { AlwaysOffSampler, AlwaysOnSampler, BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
-import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
+import { AlwaysOffSampler, AlwaysOnSampler, BatchSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
@@ -175,11 +174,14 @@ diag.setLogger(
 const spanExporter = new DroppingSpanExporter();
 const metricExporter = new DroppingMetricExporter();
 const contextManager = new AsyncLocalStorageContextManager();
-const tracerProvider = new NodeTracerProvider({
+const tracerProvider = new TracerProvider({
   sampler: opts.sampledOut ? new AlwaysOffSampler() : new AlwaysOnSampler(),
-  spanProcessors: [new BatchSpanProcessor(spanExporter)], // defaults: queue 2048, batch 512, 5 s
+  spanProcessors: [new BatchSpanProcessor({ exporter: spanExporter })], // defaults: queue 2048, batch 512, 5 s
 });
-tracerProvider.register({ contextManager }); // + default W3C trace-context & baggage propagators
+// What NodeTracerProvider.register({ contextManager }) does (sdk-trace's TracerProvider exists on 2.x and 3.x).
+context.setGlobalContextManager(contextManager.enable());
+propagation.setGlobalPropagator(new CompositePropagator({ propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()] }));
+trace.setGlobalTracerProvider(tracerProvider);
 const meterProvider = new MeterProvider({
   readers: [new PeriodicExportingMetricReader({ exporter: metricExporter, exportIntervalMillis: 1000 })],
 });
@@ -545,7 +547,7 @@ async function main() {
       ` variants=${variants.join(',')} gc-between-runs=${gc ? 'yes' : 'no (run with --expose-gc)'}`,
   );
   console.log(
-    'telemetry: NodeTracerProvider + BatchSpanProcessor -> dropping exporter, MeterProvider + PeriodicExportingMetricReader(1 s) -> dropping exporter, AsyncLocalStorageContextManager, W3C propagators',
+    'telemetry: TracerProvider + BatchSpanProcessor -> dropping exporter, MeterProvider + PeriodicExportingMetricReader(1 s) -> dropping exporter, AsyncLocalStorageContextManager, W3C propagators',
   );
 
   if (opts.http) httpServer = await startHttpServer();

@@ -9,7 +9,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { metrics } from '@opentelemetry/api';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
-import { BasicTracerProvider, NoopSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { NoopSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 import { trace } from '@opentelemetry/api';
 import * as serverModule from '@modelcontextprotocol/sdk/server/index.js';
 import { describe, expect, it } from 'vitest';
@@ -19,7 +19,7 @@ import { connectInMemory, createTestServer } from './helpers/server';
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
 
-trace.setGlobalTracerProvider(new BasicTracerProvider({ spanProcessors: [new NoopSpanProcessor()] }));
+trace.setGlobalTracerProvider(new TracerProvider({ spanProcessors: [new NoopSpanProcessor()] }));
 metrics.setGlobalMeterProvider(new MeterProvider());
 // 50 client identities x 20 activities: the warm-up fills the store to its caps, after which memory must stay flat.
 const instrumentation = new McpInstrumentation({

@@ -10,7 +10,7 @@
  * children are started with `--import mcp-otel/register` and export OTLP to a
  * receiver on 127.0.0.1. Every disconnect path is checked with its reason.
  */
-import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { McpDisconnectReason, McpInstrumentationConfig, McpSession } from '../dist/cjs/index.js';
 import { startFastMcpHttp, startFrameworkHttpChild, startMcpFrameworkHttp, stopFrameworkChildren, until } from './helpers/frameworks';

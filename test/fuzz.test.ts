@@ -10,16 +10,16 @@
 import { PassThrough } from 'node:stream';
 import { metrics } from '@opentelemetry/api';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
-import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
-import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
+import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace';
 import * as serverModule from '@modelcontextprotocol/sdk/server/index.js';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { describe, expect, it } from 'vitest';
 import { McpInstrumentation } from '../dist/cjs/index.js';
+import { registerTracing } from './helpers/otel-sdk';
 import { createTestServer } from './helpers/server';
 
 const spans = new InMemorySpanExporter();
-new NodeTracerProvider({ spanProcessors: [new SimpleSpanProcessor(spans)] }).register();
+registerTracing([new SimpleSpanProcessor({ exporter: spans })]);
 metrics.setGlobalMeterProvider(new MeterProvider());
 const instrumentation = new McpInstrumentation({ enabled: false, captureToolArguments: true, captureToolResults: true, capturePromptArguments: true });
 instrumentation.instrument(serverModule);

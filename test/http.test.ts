@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { request } from 'node:http';
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import { LATEST_PROTOCOL_VERSION } from '@modelcontextprotocol/sdk/types.js';
-import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { connectHttpClient, gate, HTTP_SPAN_TRACER, messagesOf, requestCarrying, startHttpMcpServer } from './helpers/http-server';
 import type { HttpClient, HttpMcpServer, HttpServerOptions, RecordedRequest } from './helpers/http-server';

@@ -5,11 +5,11 @@
  */
 import { metrics } from '@opentelemetry/api';
 import { AggregationTemporality, InMemoryMetricExporter, MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
-import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
-import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
+import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace';
 import * as serverModule from '@modelcontextprotocol/sdk/server/index.js';
 import { describe, expect, it } from 'vitest';
 import { McpInstrumentation } from '../dist/cjs/index.js';
+import { registerTracing } from './helpers/otel-sdk';
 import { connectInMemory } from './helpers/server';
 
 const ownKeys = () => Object.getOwnPropertyNames(serverModule.Server.prototype).sort();
@@ -22,7 +22,7 @@ const instrumentation = new McpInstrumentation({ enabled: false });
 instrumentation.instrument(serverModule);
 
 const spans = new InMemorySpanExporter();
-new NodeTracerProvider({ spanProcessors: [new SimpleSpanProcessor(spans)] }).register();
+registerTracing([new SimpleSpanProcessor({ exporter: spans })]);
 const metricExporter = new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE);
 const reader = new PeriodicExportingMetricReader({ exporter: metricExporter, exportIntervalMillis: 3_600_000 });
 metrics.setGlobalMeterProvider(new MeterProvider({ readers: [reader] }));

@@ -3,14 +3,14 @@
  * LoggerProvider (registered before the instrumentation exists, as NodeSDK does
  * for register()).
  */
-import { logs } from '@opentelemetry/api-logs';
 import { InMemoryLogRecordExporter, LoggerProvider, SimpleLogRecordProcessor } from '@opentelemetry/sdk-logs';
 import { describe, expect, it } from 'vitest';
+import { registerLoggerProvider } from './helpers/otel-sdk';
 import { connectInMemory, createTestServer } from './helpers/server';
 import { instrument } from './helpers/telemetry';
 
 const exporter = new InMemoryLogRecordExporter();
-logs.setGlobalLoggerProvider(new LoggerProvider({ processors: [new SimpleLogRecordProcessor({ exporter })] }));
+registerLoggerProvider(new LoggerProvider({ processors: [new SimpleLogRecordProcessor({ exporter })] }));
 
 describe('session events', () => {
   it('emits mcp.session.start and mcp.session.end with the session facts', async () => {

@@ -7,11 +7,11 @@ import { metrics } from '@opentelemetry/api';
 import type { Attributes } from '@opentelemetry/api';
 import { AggregationTemporality, MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics';
 import type { DataPoint, Histogram, MetricData } from '@opentelemetry/sdk-metrics';
-import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
-import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
-import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
+import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import { McpInstrumentation } from '../../dist/cjs/index.js';
 import type { McpInstrumentationConfig } from '../../dist/cjs/index.js';
+import { registerTracing } from './otel-sdk';
 
 class TestMetricReader extends MetricReader {
   constructor() {
@@ -22,8 +22,7 @@ class TestMetricReader extends MetricReader {
 }
 
 export const spanExporter = new InMemorySpanExporter();
-const tracerProvider = new NodeTracerProvider({ spanProcessors: [new SimpleSpanProcessor(spanExporter)] });
-tracerProvider.register();
+registerTracing([new SimpleSpanProcessor({ exporter: spanExporter })]);
 const metricReader = new TestMetricReader();
 metrics.setGlobalMeterProvider(new MeterProvider({ readers: [metricReader] }));
 
