@@ -1,5 +1,5 @@
-import { metrics } from '@opentelemetry/api';
-import type { Attributes, MeterProvider, Tracer } from '@opentelemetry/api';
+import { metrics, trace } from '@opentelemetry/api';
+import type { Attributes, MeterProvider, Tracer, TracerProvider } from '@opentelemetry/api';
 import { InstrumentationBase } from '@opentelemetry/instrumentation';
 import type { InstrumentationNodeModuleDefinition } from '@opentelemetry/instrumentation';
 import { InMemoryActivityStore } from './activity-store';
@@ -41,6 +41,10 @@ export class McpInstrumentation extends InstrumentationBase<McpInstrumentationCo
   /** Kept across meter changes: the per-client counter is cumulative. */
   declare private _tally: ClientOperationTally;
   declare private _events: EventLogger;
+  /** Set once a tracer provider was given explicitly; until then the tracer follows the global provider. */
+  declare private _explicitTracer: boolean;
+  declare private _tracerFrom: TracerProvider | undefined;
+  declare private _globalTracer: Tracer;
 
   constructor(config: McpInstrumentationConfig = {}) {
     super(PACKAGE_NAME, PACKAGE_VERSION, config);
@@ -50,6 +54,11 @@ export class McpInstrumentation extends InstrumentationBase<McpInstrumentationCo
     super.setConfig(config);
     this._defaultStore ??= new InMemoryActivityStore();
     this._resolved = resolveConfig(this._config, process.env, warnOnce, this._defaultStore);
+  }
+
+  override setTracerProvider(tracerProvider: TracerProvider): void {
+    super.setTracerProvider(tracerProvider);
+    this._explicitTracer = true;
   }
 
   override setMeterProvider(meterProvider: MeterProvider): void {
@@ -141,8 +150,19 @@ export class McpInstrumentation extends InstrumentationBase<McpInstrumentationCo
   get tally(): ClientOperationTally {
     return this._tally;
   }
+  /**
+   * The tracer of the provider given explicitly, else of the global one as it is now. Not the one taken at
+   * construction: @opentelemetry/api ≥ 1.10 has separate ESM and CommonJS builds, and a tracer taken from one
+   * build before the other registered the provider stays a no-op for good.
+   */
   override get tracer(): Tracer {
-    return super.tracer;
+    if (this._explicitTracer) return super.tracer;
+    const provider = trace.getTracerProvider();
+    if (provider !== this._tracerFrom) {
+      this._tracerFrom = provider;
+      this._globalTracer = provider.getTracer(PACKAGE_NAME, PACKAGE_VERSION);
+    }
+    return this._globalTracer;
   }
   get diag() {
     return this._diag;
