@@ -5,7 +5,6 @@
  * OTLP exporter to a receiver on 127.0.0.1; everything mcp-otel promises must arrive: spans, metric points,
  * session log events, service.instance.id, HTTP spans from the first request, nothing on a stdio server's stdout.
  */
-import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -13,7 +12,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { connectHttpClient, killAllHttpChildren, startHttpChild, stopHttpChild } from './helpers/http-child';
 import { exportEnv, OTLP_SPAN_KIND, startOtlpReceiver } from './helpers/otlp-receiver';
 import type { OtlpReceiver } from './helpers/otlp-receiver';
-import { npmCli, registryNode, versionOf } from './helpers/runtimes';
+import { npmInstall, packTarball, registryNode, versionOf } from './helpers/runtimes';
 import type { Runtime } from './helpers/runtimes';
 import { FIXTURES, jsonRpcLines, REPO_ROOT, startStdioChild, stopAllChildren, waitUntil, withTimeout } from './helpers/stdio-child';
 
@@ -27,8 +26,7 @@ let packDir: string;
 
 beforeAll(() => {
   packDir = mkdtempSync(path.join(tmpdir(), 'mcp-otel-tarball-'));
-  const packed = JSON.parse(execFileSync('npm', ['pack', '--json', '--pack-destination', packDir], { cwd: REPO_ROOT, encoding: 'utf8' }));
-  tarball = path.join(packDir, packed[0].filename);
+  tarball = packTarball(packDir);
 }, 60_000);
 
 afterAll(() => rmSync(packDir, { recursive: true, force: true }));
@@ -67,15 +65,8 @@ describe.each(RUNTIMES)('fresh install on Node $major', ({ major, otelLine }) =>
     runtime = major === Number(process.versions.node.split('.')[0]) ? { name: `node ${major}`, node: process.execPath } : registryNode(major);
     expect(versionOf(runtime.node)).toMatch(new RegExp(`^v${major}\\.`));
     dir = mkdtempSync(path.join(tmpdir(), `mcp-otel-install-${major}-`));
-    writeFileSync(path.join(dir, 'package.json'), '{ "name": "consumer", "private": true }\n');
     // README's install lines: mcp-otel, the API, the SDK's NodeSDK and HTTP instrumentation (for the NodeSDK form).
-    const packages = [tarball, '@opentelemetry/api', '@opentelemetry/sdk-node', '@opentelemetry/instrumentation-http', '@modelcontextprotocol/sdk@^1', 'zod@^3'];
-    execFileSync(runtime.node, [npmCli(), 'install', '--no-audit', '--no-fund', '--loglevel=error', ...packages], {
-      cwd: dir,
-      timeout: INSTALL_TIMEOUT,
-      env: { ...process.env, PATH: `${path.dirname(runtime.node)}:${process.env.PATH ?? ''}` },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    npmInstall(runtime, dir, [tarball, '@opentelemetry/api', '@opentelemetry/sdk-node', '@opentelemetry/instrumentation-http', '@modelcontextprotocol/sdk@^1', 'zod@^3'], INSTALL_TIMEOUT);
     for (const file of FIXTURE_FILES) copyFileSync(path.join(FIXTURES, file), path.join(dir, file));
     writeFileSync(path.join(dir, 'telemetry.mjs'), readmeNodeSdkSnippet());
     receiver = await startOtlpReceiver();

@@ -15,7 +15,8 @@ import { Hook } from 'require-in-the-middle';
  */
 
 export const SDK_PACKAGE = '@modelcontextprotocol/sdk';
-export const SUPPORTED_SDK_VERSIONS = ['>=1.0.0 <2'];
+/** The oldest tested (test/sdk-floor.test.ts): 1.10.0, the first with Streamable HTTP. */
+export const SUPPORTED_SDK_VERSIONS = ['>=1.10.0 <2'];
 /** SDK files whose exports hold the classes mcp-otel patches (relative to dist/<format>/). */
 const SDK_FILES = ['server/index.js', 'server/streamableHttp.js', 'server/sse.js'];
 
@@ -51,9 +52,10 @@ function sdkVersion(baseDir: string | undefined): string | undefined {
   }
 }
 
-/** Major version 1 only: other majors have other internals. */
+/** 1.10 and later 1.x only (SUPPORTED_SDK_VERSIONS): other majors have other internals. */
 function supported(version: string | undefined): boolean {
-  return typeof version === 'string' && /^1\.\d+\.\d+/.test(version);
+  const match = typeof version === 'string' ? /^1\.(\d+)\.\d+/.exec(version) : null;
+  return match !== null && Number(match[1]) >= 10;
 }
 
 /** require-in-the-middle names files `<package>/<path>` without `.js` and `/index.js`. */

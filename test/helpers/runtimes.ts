@@ -5,7 +5,7 @@
  * 2.x line, so the two cover both.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { REPO_ROOT } from './stdio-child';
 
@@ -41,4 +41,26 @@ export function registryNode(major: number): Runtime {
 
 export function versionOf(node: string): string {
   return execFileSync(node, ['--version'], { encoding: 'utf8' }).trim();
+}
+
+/** Packs this repository (`npm pack`) into `dir`; returns the tarball's path. */
+export function packTarball(dir: string): string {
+  const packed = JSON.parse(execFileSync('npm', ['pack', '--json', '--pack-destination', dir], { cwd: REPO_ROOT, encoding: 'utf8' }));
+  return path.join(dir, packed[0].filename);
+}
+
+/** `npm install` of `packages` into `dir` (an empty consumer package), run by `runtime`'s own node. */
+export function npmInstall(runtime: Runtime, dir: string, packages: string[], timeoutMs = 240_000): void {
+  writeFileSync(path.join(dir, 'package.json'), '{ "name": "consumer", "private": true }\n');
+  execFileSync(runtime.node, [npmCli(), 'install', '--no-audit', '--no-fund', '--loglevel=error', ...packages], {
+    cwd: dir,
+    timeout: timeoutMs,
+    env: { ...process.env, PATH: `${path.dirname(runtime.node)}:${process.env.PATH ?? ''}` },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+}
+
+/** This process's node as a Runtime. */
+export function currentRuntime(): Runtime {
+  return { name: `node ${process.versions.node.split('.')[0]}`, node: process.execPath };
 }
