@@ -19,7 +19,7 @@ import { pathToFileURL } from 'node:url';
 import http from 'node:http';
 import os from 'node:os';
 import { randomUUID } from 'node:crypto';
-import { context, createContextKey, diag, DiagLogLevel, metrics, propagation, ROOT_CONTEXT, trace } from '@opentelemetry/api';
+import { context, createContextKey, diag, DiagLogLevel, metrics, propagation, ROOT_CONTEXT, SpanKind, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { CompositePropagator, ExportResultCode, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
 import { registerInstrumentations } from '@opentelemetry/instrumentation';
@@ -48,6 +48,10 @@ const HELP = `Usage: node bench/run.mjs [options]
   --sampled-out       traces sampled out (AlwaysOffSampler): measures the metrics-only path
   --otel-baseline     add a third variant "otel-only": OTel SDK registered and its AsyncLocalStorage
                       context manager active (promise hooks on), mcp-otel disabled
+  --floor             add a variant "floor": the OpenTelemetry floor, a stand-in that only wraps the server's
+                      request handlers with one SERVER span (10 attributes, active while the handler runs)
+                      and one duration point (4 attributes), mcp-otel disabled: what any instrumentation
+                      emitting this data must pay; ratios are also reported against it
   --alt-dist DIR      add a variant "alt": the same instrumentation from another build (DIR = a dist/
                       directory with esm/index.mjs), to A/B a src change in one process
   --variant V         both (default) | instrumented | uninstrumented | otel-only  (single-variant runs, for profiling)
@@ -72,6 +76,7 @@ function parseArgs(argv) {
     http: false,
     sampledOut: false,
     otelBaseline: false,
+    floor: false,
     variant: 'both',
     altDist: undefined,
     workloads: undefined,
@@ -93,6 +98,7 @@ function parseArgs(argv) {
       case '--http': o.http = true; break;
       case '--sampled-out': o.sampledOut = true; break;
       case '--otel-baseline': o.otelBaseline = true; break;
+      case '--floor': o.floor = true; break;
       case '--variant': o.variant = value(); break;
       case '--alt-dist': o.altDist = value(); break;
       case '--workloads': o.workloads = value().split(',').map((s) => s.trim()).filter(Boolean); break;
@@ -195,10 +201,14 @@ function fail(message) {
 const VARIANTS = {
   uninstrumented: 'uninstrumented',
   otel: 'otel-only',
+  floor: 'floor',
   instrumented: 'instrumented',
   alt: 'alt',
 };
 const isInstrumented = (variant) => variant === VARIANTS.instrumented || variant === VARIANTS.alt;
+/** Variants that emit spans and duration points (mcp-otel, or the floor stand-in). */
+const emitsTelemetry = (variant) => isInstrumented(variant) || variant === VARIANTS.floor;
+let currentVariant = VARIANTS.uninstrumented;
 
 /** variant -> McpInstrumentation that is enabled in it. */
 const instrumentations = new Map();
@@ -230,6 +240,7 @@ const ACTIVATE_KEY = createContextKey('mcp-otel-bench.activate');
 let contextRegistered = true;
 /** Switches the process to a variant. Done outside timed sections. */
 function setVariant(variant) {
+  currentVariant = variant;
   // Disable first (disable() restores the prototypes), then enable at most one.
   for (const [v, instrumentation] of instrumentations) {
     if (v === variant) continue;
@@ -252,7 +263,7 @@ function setVariant(variant) {
       // No context manager at all: ALS disabled, so no promise hooks in the baseline.
       context.disable();
       contextRegistered = false;
-    } else if (variant === VARIANTS.otel) {
+    } else if (variant === VARIANTS.otel || variant === VARIANTS.floor) {
       if (!contextRegistered) {
         context.setGlobalContextManager(contextManager.enable());
         contextRegistered = true;
@@ -273,7 +284,62 @@ async function flushTelemetry() {
 // ---------------------------------------------------------------------------
 // MCP server and workloads
 
+// The floor: the least any instrumentation emitting mcp-otel's data must do per request.
+const floorTracer = trace.getTracer('mcp-otel-bench-floor');
+const floorDuration = metrics.getMeterProvider().getMeter('mcp-otel-bench-floor').createHistogram(DURATION_METRIC, { unit: 's' });
+
+/** Wraps every request handler of `mcpServer`: a SERVER span with 10 attributes, active around the handler, and a duration point. */
+function wrapHandlersForFloor(mcpServer) {
+  const handlers = mcpServer.server._requestHandlers;
+  for (const [method, handler] of handlers) {
+    handlers.set(method, function floorHandler(request, extra) {
+      const name = request.params?.name;
+      const span = floorTracer.startSpan(name ? `${method} ${name}` : method, {
+        kind: SpanKind.SERVER,
+        attributes: {
+          'mcp.method.name': method,
+          'jsonrpc.request.id': String(request.id),
+          'mcp.session.id': 'session',
+          'mcp.protocol.version': '2025-06-18',
+          'mcp.client.name': 'bench-client',
+          'mcp.client.version': '1.0.0',
+          'mcp.client.type': 'other',
+          'mcp.client.tracking_id': 'tracking',
+          'gen_ai.tool.name': name,
+          'gen_ai.operation.name': 'execute_tool',
+        },
+      });
+      const start = performance.now();
+      const done = () => {
+        span.end();
+        floorDuration.record((performance.now() - start) / 1000, {
+          'mcp.method.name': method,
+          'gen_ai.tool.name': name,
+          'mcp.protocol.version': '2025-06-18',
+          'mcp.client.type': 'other',
+        });
+      };
+      return context.with(trace.setSpan(context.active(), span), () => handler(request, extra)).then(
+        (result) => {
+          done();
+          return result;
+        },
+        (err) => {
+          done();
+          throw err;
+        },
+      );
+    });
+  }
+}
+
 function createServer() {
+  const server = createPlainServer();
+  if (currentVariant === VARIANTS.floor) wrapHandlersForFloor(server);
+  return server;
+}
+
+function createPlainServer() {
   const server = new McpServer({ name: 'bench-server', version: '1.0.0' });
   server.registerTool('add', { description: 'Adds two numbers', inputSchema: { a: z.number(), b: z.number() } }, async ({ a, b }) => ({
     content: [{ type: 'text', text: String(a + b) }],
@@ -473,8 +539,8 @@ async function measure(workload, variant, ops, timed = true) {
 const totals = { instrumentedRequests: 0, instrumentedSpans: 0, instrumentedPoints: 0, otherSpans: 0, otherPoints: 0 };
 
 function verify(workload, variant, ops, spans, points, timed) {
-  if (isInstrumented(variant)) {
-    if (timed) {
+  if (emitsTelemetry(variant)) {
+    if (timed && isInstrumented(variant)) {
       totals.instrumentedRequests += ops;
       totals.instrumentedSpans += spans;
       totals.instrumentedPoints += points;
@@ -535,7 +601,13 @@ async function main() {
   const info = machineInfo();
   const variants =
     opts.variant === 'both'
-      ? [VARIANTS.uninstrumented, ...(opts.otelBaseline ? [VARIANTS.otel] : []), VARIANTS.instrumented, ...(opts.altDist ? [VARIANTS.alt] : [])]
+      ? [
+          VARIANTS.uninstrumented,
+          ...(opts.otelBaseline ? [VARIANTS.otel] : []),
+          ...(opts.floor ? [VARIANTS.floor] : []),
+          VARIANTS.instrumented,
+          ...(opts.altDist ? [VARIANTS.alt] : []),
+        ]
       : [{ instrumented: VARIANTS.instrumented, uninstrumented: VARIANTS.uninstrumented, 'otel-only': VARIANTS.otel }[opts.variant]];
   console.log('# mcp-otel overhead benchmark');
   console.log(`machine: ${info.cpu}, ${info.cores} cores, ${info.memoryGiB} GiB, ${info.platform}`);
@@ -606,6 +678,16 @@ function summarise(workload, ops, variants, rounds) {
       };
     }
   }
+  if (variants.includes(VARIANTS.floor) && variants.includes(VARIANTS.instrumented) && variants.includes(base)) {
+    // The target: mcp-otel's added time per request within 1.1 × what the floor adds (paired per round).
+    const added = (r, v) => r[v].usPerOp - r[base].usPerOp;
+    const addedCpu = (r, v) => r[v].cpuUsPerOp - r[base].cpuUsPerOp;
+    s.vsFloor = {
+      addedRatio: median(rounds.map((r) => added(r, VARIANTS.instrumented) / added(r, VARIANTS.floor))),
+      addedCpuRatio: median(rounds.map((r) => addedCpu(r, VARIANTS.instrumented) / addedCpu(r, VARIANTS.floor))),
+      throughputRatio: median(rounds.map((r) => r[VARIANTS.instrumented].opsPerSec / r[VARIANTS.floor].opsPerSec)),
+    };
+  }
   if (variants.includes(VARIANTS.otel) && variants.includes(VARIANTS.instrumented)) {
     // What mcp-otel adds to an app that already runs the OpenTelemetry SDK (its context manager active).
     const ratios = rounds.map((r) => r[VARIANTS.instrumented].opsPerSec / r[VARIANTS.otel].opsPerSec);
@@ -669,6 +751,14 @@ function printReport(info, variants, results, elapsed) {
         for (const r of Object.values(results)) {
           const d = r.vsOtel;
           md.push(`| ${r.title} | ${d.ratio.toFixed(2)} (${d.ratioMin.toFixed(2)}–${d.ratioMax.toFixed(2)}) | ${d.addedUs.toFixed(1)} | ${d.addedCpuUs.toFixed(1)} |`);
+        }
+      }
+      if (extra.includes(VARIANTS.floor)) {
+        md.push('', 'floor = a stand-in that only wraps the request handlers with one SERVER span (10 attributes, active) and one duration point (4 attributes).');
+        md.push('', '| Workload | added µs: instrumented / floor | added CPU µs: instrumented / floor | target ≤ 1.10 | throughput instrumented / floor |', '|---|---:|---:|:---:|---:|');
+        for (const r of Object.values(results)) {
+          const d = r.vsFloor;
+          md.push(`| ${r.title} | ${d.addedRatio.toFixed(2)} | ${d.addedCpuRatio.toFixed(2)} | ${d.addedRatio <= 1.1 ? 'met' : 'missed'} | ${d.throughputRatio.toFixed(2)} |`);
         }
       }
       if (extra.includes(VARIANTS.alt)) md.push('', `alt = instrumentation from ${altDistDir}.`);
