@@ -17,7 +17,7 @@ import { startFastMcpHttp, startFrameworkHttpChild, startMcpFrameworkHttp, stopF
 import type { FrameworkHttpServer } from './helpers/frameworks';
 import { connectHttpClient } from './helpers/http-server';
 import type { HttpClient } from './helpers/http-server';
-import { startOtlpReceiver } from './helpers/otlp-receiver';
+import { flushOnlyEnv, startOtlpReceiver } from './helpers/otlp-receiver';
 import type { OtlpReceiver } from './helpers/otlp-receiver';
 import { jsonRpcLines, startStdioChild, stopAllChildren } from './helpers/stdio-child';
 import { instrument, resetTelemetry, spanExporter } from './helpers/telemetry';
@@ -239,23 +239,8 @@ describe('frameworks in child processes with --import mcp-otel/register', () => 
     await receiver.close();
   });
 
-  function childEnv(service: string): Record<string, string> {
-    return {
-      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
-      OTEL_SERVICE_NAME: service,
-      // Long intervals: only the flush at shutdown delivers what the tests look for.
-      OTEL_METRIC_EXPORT_INTERVAL: '60000',
-      OTEL_BSP_SCHEDULE_DELAY: '60000',
-      OTEL_TRACES_EXPORTER: 'otlp',
-      OTEL_METRICS_EXPORTER: 'otlp',
-      OTEL_LOGS_EXPORTER: 'none',
-    };
-  }
-
-  function sessionEnds(service: string) {
-    const metric = receiver.metrics().filter((m) => m.name === 'mcp.server.session.duration' && m.resource['service.name'] === service).at(-1);
-    return metric?.dataPoints ?? [];
-  }
+  const childEnv = (service: string) => flushOnlyEnv(receiver, service);
+  const sessionEnds = (service: string) => receiver.latestPoints('mcp.server.session.duration', service);
 
   it('mcp-framework http-stream: two sessions on its one Server export their own session ids and clients; SIGTERM ends both', async () => {
     const service = 'mcp-framework-http';

@@ -13,7 +13,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { McpDisconnectReason, McpSession } from '../dist/cjs/index.js';
 import { connectHttpClient, startHttpMcpServer } from './helpers/http-server';
 import type { OtlpReceiver } from './helpers/otlp-receiver';
-import { startOtlpReceiver } from './helpers/otlp-receiver';
+import { flushOnlyEnv, startOtlpReceiver } from './helpers/otlp-receiver';
 import { createTestServer } from './helpers/server';
 import { startStdioChild, stopAllChildren } from './helpers/stdio-child';
 import { instrument } from './helpers/telemetry';
@@ -27,23 +27,8 @@ afterAll(async () => {
   await receiver.close();
 });
 
-function childEnv(service: string): Record<string, string> {
-  return {
-    OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
-    OTEL_SERVICE_NAME: service,
-    // Long intervals: only the flush at exit can deliver what the tests look for.
-    OTEL_METRIC_EXPORT_INTERVAL: '60000',
-    OTEL_BSP_SCHEDULE_DELAY: '60000',
-    OTEL_TRACES_EXPORTER: 'otlp',
-    OTEL_METRICS_EXPORTER: 'otlp',
-    OTEL_LOGS_EXPORTER: 'none',
-  };
-}
-
-function sessionEnds(service: string) {
-  const metric = receiver.metrics().filter((m) => m.name === 'mcp.server.session.duration' && m.resource['service.name'] === service).at(-1);
-  return metric?.dataPoints ?? [];
-}
+const childEnv = (service: string) => flushOnlyEnv(receiver, service);
+const sessionEnds = (service: string) => receiver.latestPoints('mcp.server.session.duration', service);
 
 describe('stdio child processes', () => {
   afterEach(stopAllChildren);

@@ -359,6 +359,11 @@ export class OtlpReceiver {
     return undefined;
   }
 
+  /** The data points of the latest export of metric `name` from the service called `service`. */
+  latestPoints(name: string, service: string): ReceivedDataPoint[] {
+    return this._metrics.filter((m) => m.name === name && m.resource['service.name'] === service).at(-1)?.dataPoints ?? [];
+  }
+
   /** Every decompressed request body, when started with `keepBodies`. */
   bodies(): Buffer[] {
     return [...this._bodies];
@@ -531,6 +536,19 @@ export function exportEnv(receiver: OtlpReceiver, extra: Record<string, string> 
     OTEL_BLRP_SCHEDULE_DELAY: '100',
     OTEL_METRIC_EXPORT_INTERVAL: '500',
     ...extra,
+  };
+}
+
+/** The environment of a child whose traces and metrics arrive only with its shutdown flush (long intervals, no logs). */
+export function flushOnlyEnv(receiver: OtlpReceiver, service: string): Record<string, string> {
+  return {
+    OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+    OTEL_SERVICE_NAME: service,
+    OTEL_METRIC_EXPORT_INTERVAL: '60000',
+    OTEL_BSP_SCHEDULE_DELAY: '60000',
+    OTEL_TRACES_EXPORTER: 'otlp',
+    OTEL_METRICS_EXPORTER: 'otlp',
+    OTEL_LOGS_EXPORTER: 'none',
   };
 }
 
