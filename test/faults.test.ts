@@ -55,7 +55,8 @@ describe('collector faults', () => {
       receiver.setFault(fault);
       const faultedBefore = receiver.faulted;
       await calls(child.client, 100, 1000 * (i + 1));
-      await new Promise((r) => setTimeout(r, 400)); // at least one export attempt against the fault
+      // At least one export attempt meets the fault (polled: how soon depends on the runtime and on retry backoff).
+      await receiver.waitFor(() => receiver.faulted > faultedBefore, 10_000, `an export attempt against fault ${fault.kind}`);
       expect(receiver.faulted, `the exporter met fault ${fault.kind}`).toBeGreaterThan(faultedBefore);
     }
 
