@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { diag } from '@opentelemetry/api';
+import { sdkVersion, supported } from './sdk/module-hooks';
 
 /*
  * An ES module application's SDK cannot be hooked without a loader hook (`node --import mcp-otel/register`
@@ -20,9 +21,11 @@ function resolveBases(): string[] {
   return [process.argv[1], path.join(process.cwd(), 'index.js')].filter((b): b is string => typeof b === 'string');
 }
 
-/** SDK 1.x: its ESM server modules (server, Streamable HTTP and SSE transports) next to the CJS build. */
+/** SDK 1.x (a supported version): its ESM server modules (server, Streamable HTTP and SSE transports) next to the CJS build. */
 function v1Urls(requireFrom: NodeJS.Require): string[] {
   const cjsPath = requireFrom.resolve('@modelcontextprotocol/sdk/server/index.js');
+  const packageDir = cjsPath.slice(0, cjsPath.search(/[/\\]dist[/\\]cjs[/\\]/));
+  if (!supported(sdkVersion(packageDir))) return [];
   const esmDir = path.dirname(cjsPath.replace(/([/\\])dist[/\\]cjs([/\\])/, '$1dist$1esm$2'));
   if (esmDir === path.dirname(cjsPath)) return [];
   return ['index.js', 'streamableHttp.js', 'sse.js'].map((file) => pathToFileURL(path.join(esmDir, file)).href);

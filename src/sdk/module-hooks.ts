@@ -42,7 +42,7 @@ export function moduleDefinitions(onLoad: ExportsCallback, onUnload: ExportsCall
   return new InstrumentationNodeModuleDefinition(SDK_PACKAGE, SUPPORTED_SDK_VERSIONS, undefined, undefined, files);
 }
 
-function sdkVersion(baseDir: string | undefined): string | undefined {
+export function sdkVersion(baseDir: string | undefined): string | undefined {
   if (!baseDir) return undefined;
   try {
     const version = JSON.parse(readFileSync(path.join(baseDir, 'package.json'), 'utf8')).version;
@@ -53,7 +53,7 @@ function sdkVersion(baseDir: string | undefined): string | undefined {
 }
 
 /** 1.10 and later 1.x only (SUPPORTED_SDK_VERSIONS): other majors have other internals. */
-function supported(version: string | undefined): boolean {
+export function supported(version: string | undefined): boolean {
   const match = typeof version === 'string' ? /^1\.(\d+)\.\d+/.exec(version) : null;
   return match !== null && Number(match[1]) >= 10;
 }
