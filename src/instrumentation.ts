@@ -216,11 +216,6 @@ export class McpInstrumentation extends InstrumentationBase<McpInstrumentationCo
     return this.isEnabled() ? this._patchClass(cls, kind) : false;
   }
 
-  /** Whether the HTTP patches must keep each request's peer in its context (only to record addresses or headers). */
-  private _needsPerRequestPeer(): boolean {
-    return this._resolved.clientAddressMode !== undefined || this._resolved.captureRequestHeaders.length > 0;
-  }
-
   /** The object a patch of `cls` is owned by: the telemetry for servers, this instrumentation for transports. */
   private _owner(cls: unknown): object {
     return this._classes.get(cls as object) === 'server' ? this._serverTelemetry() : this;
@@ -236,9 +231,9 @@ export class McpInstrumentation extends InstrumentationBase<McpInstrumentationCo
       case 'server':
         return patchServerClass(cls, this._serverTelemetry(), this._diag);
       case 'streamable-http':
-        return patchHttpTransportClass(cls, 'handleRequest', this, () => this._needsPerRequestPeer());
+        return patchHttpTransportClass(cls, 'handleRequest', this, () => this._serverTelemetry().needsPerRequestPeer());
       case 'sse':
-        return patchHttpTransportClass(cls, 'handlePostMessage', this, () => this._needsPerRequestPeer());
+        return patchHttpTransportClass(cls, 'handlePostMessage', this, () => this._serverTelemetry().needsPerRequestPeer());
     }
   }
 }
