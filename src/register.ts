@@ -127,8 +127,8 @@ export function register(options: RegisterOptions = {}): RegisterHandle {
     diag.error('mcp-otel: could not start the OpenTelemetry SDK; the server runs uninstrumented', err);
     sdk = undefined;
   }
-  instrumentation ??= new McpInstrumentation({ ...options.instrumentation, enabled });
-  const mcp = instrumentation;
+  // The SDK could not start: still hand back an instrumentation, so the handle's contract holds.
+  const mcp = instrumentation ?? new McpInstrumentation({ ...options.instrumentation, enabled });
 
   const timeout = shutdownTimeout(options.shutdownTimeoutMillis);
   let shuttingDown: Promise<boolean> | undefined;
