@@ -54,7 +54,8 @@ const HELP = `Usage: node bench/run.mjs [options]
                       emitting this data must pay; ratios are also reported against it
   --alt-dist DIR      add a variant "alt": the same instrumentation from another build (DIR = a dist/
                       directory with esm/index.mjs), to A/B a src change in one process
-  --variant V         both (default) | instrumented | uninstrumented | otel-only  (single-variant runs, for profiling)
+  --variant V         both (default) | instrumented | uninstrumented | otel-only | floor  (single-variant runs, for
+                      profiling and bench/instructions.mjs)
   --workloads LIST    comma list of call,mix,concurrent,http (default call,mix,concurrent [+http])
   --json FILE         also write the raw results as JSON
   --help
@@ -107,7 +108,7 @@ function parseArgs(argv) {
       default: throw new Error(`unknown option ${a}\n\n${HELP}`);
     }
   }
-  if (!['both', 'instrumented', 'uninstrumented', 'otel-only'].includes(o.variant)) throw new Error(`--variant must be both, instrumented, uninstrumented or otel-only`);
+  if (!['both', 'instrumented', 'uninstrumented', 'otel-only', 'floor'].includes(o.variant)) throw new Error(`--variant must be both, instrumented, uninstrumented, otel-only or floor`);
   o.workloads ??= ['call', 'mix', 'concurrent', ...(o.http ? ['http'] : [])];
   if (o.workloads.includes('http')) o.http = true;
   for (const w of o.workloads) if (!['call', 'mix', 'concurrent', 'http'].includes(w)) throw new Error(`unknown workload ${w}`);
@@ -189,7 +190,7 @@ context.setGlobalContextManager(contextManager.enable());
 propagation.setGlobalPropagator(new CompositePropagator({ propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()] }));
 trace.setGlobalTracerProvider(tracerProvider);
 const meterProvider = new MeterProvider({
-  readers: [new PeriodicExportingMetricReader({ exporter: metricExporter, exportIntervalMillis: 1000 })],
+  readers: [new PeriodicExportingMetricReader({ exporter: metricExporter, exportIntervalMillis: Number(process.env.BENCH_METRIC_INTERVAL_MS ?? 1000) })],
 });
 metrics.setGlobalMeterProvider(meterProvider);
 
@@ -608,7 +609,7 @@ async function main() {
           VARIANTS.instrumented,
           ...(opts.altDist ? [VARIANTS.alt] : []),
         ]
-      : [{ instrumented: VARIANTS.instrumented, uninstrumented: VARIANTS.uninstrumented, 'otel-only': VARIANTS.otel }[opts.variant]];
+      : [{ instrumented: VARIANTS.instrumented, uninstrumented: VARIANTS.uninstrumented, 'otel-only': VARIANTS.otel, floor: VARIANTS.floor }[opts.variant]];
   console.log('# mcp-otel overhead benchmark');
   console.log(`machine: ${info.cpu}, ${info.cores} cores, ${info.memoryGiB} GiB, ${info.platform}`);
   console.log(`node ${info.node}, ${info.date}, load average at start: ${info.loadavg}, mcp-otel git ${info.git}`);

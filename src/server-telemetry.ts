@@ -19,6 +19,7 @@ import {
   ATTR_ERROR_TYPE,
   ATTR_GEN_AI_TOOL_CALL_RESULT,
   ATTR_JSONRPC_REQUEST_ID,
+  ATTR_MCP_SESSION_ID,
   ATTR_RPC_RESPONSE_STATUS_CODE,
   ERROR_TYPE_CANCELLED,
   ERROR_TYPE_SEND_FAILED,
@@ -232,14 +233,22 @@ export class ServerTelemetry {
     if (info && config.user.ignoreRequestHook && this.safe(() => config.user.ignoreRequestHook!(info), 'ignoreRequestHook') === true) {
       return undefined;
     }
-    // Object.assign, not spread: on Node 20 adding keys to a spread copy changes its hidden class per key.
-    const spanAttrs: Attributes = Object.assign({}, state.spanAttributes);
+    // The sampler sees what the message is about (method, target, request id) and its session; the connection's
+    // other attributes and the opt-in details go only on a span that records, so a sampled-out message copies
+    // and sanitises none of them (OpenTelemetry JS 3.x cleans start attributes even for spans it drops).
+    const spanAttrs: Attributes = {};
     if (id !== undefined) spanAttrs[ATTR_JSONRPC_REQUEST_ID] = typeof id === 'string' ? capLength(id, MAX_NAME_LENGTH) : String(id);
+    const sessionId = state.spanAttributes[ATTR_MCP_SESSION_ID];
+    if (sessionId !== undefined) spanAttrs[ATTR_MCP_SESSION_ID] = sessionId;
+    // Object.assign, not spread: on Node 20 adding keys to a spread copy changes its hidden class per key.
     const metricAttributes: Attributes = Object.assign({}, state.metricAttributes);
     const name = this.targets.describe(method, params, spanAttrs, metricAttributes, uriInName);
-    this.addRequestDetails(state, method, params, headers, spanAttrs);
     const { parent, links } = parentFromMeta(params);
     const span = tracer.startSpan(name, { kind: SpanKind.SERVER, attributes: spanAttrs, links }, parent);
+    if (span.isRecording()) {
+      span.setAttributes(state.spanAttributes);
+      this.addRequestDetails(state, method, params, headers, span);
+    }
     if (info && config.user.requestHook) this.safe(() => config.user.requestHook!(span, info), 'requestHook');
     return { span, parent, metricAttributes };
   }
@@ -256,28 +265,32 @@ export class ServerTelemetry {
     recordClientActivity(this.source.config, this.source.tally, this.source.diag, state, 'notification', started.metricAttributes, ms);
   }
 
+  /** Opt-in details (client address, arguments, headers), on a recording span only. */
   private addRequestDetails(
     state: ConnectionState,
     method: string,
     params: Record<string, unknown> | undefined,
     headers: Record<string, string | string[] | undefined> | undefined,
-    spanAttrs: Attributes,
+    span: Span,
   ): void {
     const config = this.source.config;
     const addressMode = config.clientAddressMode;
+    const captureContent = config.captureToolArguments || config.capturePromptArguments;
+    const captureHeaderValues = headers !== undefined && config.captureRequestHeaders.length > 0;
+    if (addressMode === undefined && !captureContent && !captureHeaderValues) return;
+    const details: Attributes = {};
     if (addressMode !== undefined) {
       const peer = state.httpPeer;
       if (peer?.address) {
-        spanAttrs[ATTR_CLIENT_ADDRESS] = recordedAddress(peer.address, addressMode, (m) => this.lifecycle.hash(m));
-        if (addressMode === 'full' && peer.port !== undefined) spanAttrs[ATTR_CLIENT_PORT] = peer.port;
+        details[ATTR_CLIENT_ADDRESS] = recordedAddress(peer.address, addressMode, (m) => this.lifecycle.hash(m));
+        if (addressMode === 'full' && peer.port !== undefined) details[ATTR_CLIENT_PORT] = peer.port;
       }
     }
-    if (config.captureToolArguments || config.capturePromptArguments) {
-      this.safe(() => captureRequestContent(config, method, params, spanAttrs), 'content capture');
+    if (captureContent) this.safe(() => captureRequestContent(config, method, params, details), 'content capture');
+    if (captureHeaderValues) {
+      this.safe(() => captureHeaders(config, method, headers!, details), 'header capture');
     }
-    if (headers && config.captureRequestHeaders.length > 0) {
-      this.safe(() => captureHeaders(config, method, headers, spanAttrs), 'header capture');
-    }
+    span.setAttributes(details);
   }
 
   private setStatusCode(span: Span, metricAttrs: Attributes, code: string): void {
