@@ -2,7 +2,9 @@
  * The Grafana dashboards in grafana/dashboards/*.json are generated from grafana/dashboards/src/*.ts
  * (Grafana Foundation SDK) by `npm run dashboards`. These tests check that the committed JSON is
  * exactly what the generator produces, that it follows grafana/dashboard-linter's rules, that every
- * PromQL and TraceQL query parses, and that the checkers themselves catch broken input.
+ * PromQL and TraceQL query parses, that they type-check against the Grafana Foundation SDK's types, that every
+ * datasource reference is portable (variables, no uid), and that the checkers themselves catch broken input.
+ * test/fresh-install.test.ts runs the same checks on the copies in the installed npm package.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -19,7 +21,8 @@ import {
   substituteVariables,
 } from './helpers/dashboard-queries';
 import type { Dashboard, Panel, Target } from './helpers/dashboard-queries';
-import { lintDashboard, lintPromQL, lintTraceQL, promqlSyntaxErrors, traceqlSyntaxErrors } from './helpers/dashboard-lint';
+import { datasourceReferenceProblems, lintDashboard, lintPromQL, lintTraceQL, promqlSyntaxErrors, traceqlSyntaxErrors } from './helpers/dashboard-lint';
+import { foundationSdkTypeErrors } from './helpers/dashboard-schema';
 
 const ROOT = join(__dirname, '..');
 const UIDS = ['mcp-client', 'mcp-latency', 'mcp-sessions', 'mcp-usage'];
@@ -343,4 +346,77 @@ describe('dashboard contents', () => {
       }
     }
   });
+});
+
+describe('portable datasource references (UI import and file provisioning)', () => {
+  it.each(UIDS)('%s: every datasource reference is a variable of the right type; no __inputs; variables start on default', (uid) => {
+    const d = get(uid);
+    expect(datasourceReferenceProblems(d)).toEqual([]);
+    expect(d.__inputs).toBeUndefined();
+    expect(JSON.stringify(d)).not.toMatch(/\$\{DS_/);
+    for (const name of ['datasource', 'traces']) {
+      expect(d.templating?.list?.find((v) => v.name === name)?.current).toEqual({ selected: true, text: 'default', value: 'default' });
+    }
+  });
+
+  it('negative control: fixed uids, wrong types, stray placeholders, unused inputs and fixed link values are reported', () => {
+    const d = clone(get('mcp-client'));
+    const prom = targets(d).filter(({ target }) => target.datasource?.type === 'prometheus');
+    const tempo = targets(d).find(({ target }) => target.datasource?.type === 'tempo') as { target: Target; panel: Panel };
+    (prom[0] as { target: Target }).target.datasource = { type: 'prometheus', uid: 'P1809F7CD0C75ACF3' };
+    (prom[1] as { target: Target }).target.datasource = { type: 'prometheus', uid: 'tempo' };
+    (prom[2] as { target: Target }).target.datasource = { type: 'prometheus', uid: '${DS_PROMETHEUS}' };
+    delete (prom[3] as { target: Target }).target.datasource;
+    tempo.panel.datasource = { type: 'tempo', uid: '${datasource}' };
+    (d.templating?.list?.find((v) => v.name === 'datasource') as { current: unknown }).current = { text: 'Prometheus', value: 'prometheus' };
+    d.annotations = { list: [{ name: 'deploys', datasource: { type: 'prometheus', uid: 'abc123' } }] };
+    d.__inputs = [{ name: 'DS_TEMPO', type: 'datasource', pluginId: 'tempo' }];
+    d.links = [...(d.links ?? []), { type: 'link', url: '/d/mcp-usage?var-datasource=prometheus&${traces:queryparam}' }];
+    const problems = datasourceReferenceProblems(d);
+    const has = (s: string) => expect(problems.some((p) => p.includes(s)), `${s} in\n${problems.join('\n')}`).toBe(true);
+    has('"uid":"P1809F7CD0C75ACF3"} at $.panels');
+    has('"uid":"tempo"} at $.panels');
+    has('is of type tempo');
+    has('"uid":"${DS_PROMETHEUS}"} at $.panels');
+    has('target without datasource');
+    has('"uid":"${datasource}"} at $.panels');
+    has('starts on "prometheus"');
+    has('"uid":"abc123"} at $.annotations');
+    has('input DS_TEMPO is never used');
+    has('fixed var-datasource=prometheus');
+    // A documented uid of the right type, and an input that is declared and used, are fine.
+    const ok = clone(get('mcp-latency'));
+    const [a, b] = targets(ok).filter(({ target }) => target.datasource?.type === 'prometheus');
+    (a as { target: Target }).target.datasource = { type: 'prometheus', uid: 'prometheus' };
+    (b as { target: Target }).target.datasource = { type: 'prometheus', uid: '${DS_PROM}' };
+    ok.__inputs = [{ name: 'DS_PROM', type: 'datasource', pluginId: 'prometheus' }];
+    expect(datasourceReferenceProblems(ok)).toEqual([]);
+  });
+});
+
+describe('Grafana Foundation SDK types', () => {
+  it('every dashboard, panel option set and target type-checks against the SDK types', () => {
+    expect(foundationSdkTypeErrors(dashboards.map(({ file, dashboard }) => ({ name: file, dashboard })))).toEqual([]);
+  }, 120_000);
+
+  it('negative control: unknown keys, wrong enum values and wrong types are reported', () => {
+    const d = clone(get('mcp-usage'));
+    const panel = allPanels(d).find((p) => p.type === 'timeseries') as Panel & { options: { legend: Record<string, unknown> } };
+    panel.options.legend.displayMode = 'grid';
+    (panel.targets?.[0] as Target).legendFromat = '{{job}}';
+    const bar = allPanels(d).find((p) => p.type === 'bargauge') as Panel & { gridPos: { w: unknown } };
+    bar.gridPos.w = 'wide';
+    const other = clone(get('mcp-latency'));
+    (other as { graphTooltip: unknown }).graphTooltip = 3;
+    const errors = foundationSdkTypeErrors([
+      { name: 'usage', dashboard: d },
+      { name: 'latency', dashboard: other },
+    ]);
+    const has = (s: string) => expect(errors.some((e) => e.includes(s)), `${s} in\n${errors.join('\n')}`).toBe(true);
+    has(`usage panel "${panel.title}" options: error TS2322: Type '"grid"'`);
+    has(`usage panel "${panel.title}" target: error TS2353`);
+    has(`'"legendFromat"' does not exist`);
+    has(`usage: error TS2322: Type 'string' is not assignable to type 'number'`);
+    has(`latency: error TS2322: Type '3' is not assignable`);
+  }, 120_000);
 });

@@ -4,15 +4,23 @@
  * Node 24 (npm resolves OpenTelemetry JS 3.x). Servers started there as README says export with the default
  * OTLP exporter to a receiver on 127.0.0.1; everything mcp-otel promises must arrive: spans, metric points,
  * session log events, service.instance.id, HTTP spans from the first request, nothing on a stdio server's stdout.
+ * The Grafana dashboards and Prometheus rules in the package are opened from the installed copy (as
+ * mcp-otel/grafana/...) and checked as a user's Grafana, Prometheus or Prometheus Operator would get them.
  */
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { connectHttpClient, killAllHttpChildren, startHttpChild, stopHttpChild } from './helpers/http-child';
 import { exportEnv, OTLP_SPAN_KIND, startOtlpReceiver } from './helpers/otlp-receiver';
 import type { OtlpReceiver } from './helpers/otlp-receiver';
-import { npmInstall, packTarball, registryNode, versionOf } from './helpers/runtimes';
+import { datasourceReferenceProblems, lintDashboard } from './helpers/dashboard-lint';
+import type { Dashboard } from './helpers/dashboard-queries';
+import { foundationSdkTypeErrors } from './helpers/dashboard-schema';
+import { manifestProblems } from './helpers/prometheusrule';
+import { currentRuntime, npmInstall, packTarball, registryNode, versionOf } from './helpers/runtimes';
 import type { Runtime } from './helpers/runtimes';
 import { FIXTURES, jsonRpcLines, REPO_ROOT, startStdioChild, stopAllChildren, waitUntil, withTimeout } from './helpers/stdio-child';
 
@@ -171,4 +179,76 @@ describe.each(RUNTIMES)('fresh install on Node $major', ({ major, otelLine }) =>
     expect(stderr).toContain('OTEL_INSTRUMENTATION_MCP_SESSION_IDLE_TIMEOUT="-5" is not a non-negative number; using 1800000');
     expect(jsonRpcLines(child.stdout()).length).toBe(2);
   }, TEST_TIMEOUT);
+});
+
+describe('the dashboards and rules of the installed package', () => {
+  const DASHBOARDS = ['mcp-client.json', 'mcp-latency.json', 'mcp-sessions.json', 'mcp-usage.json'];
+  const RULES = 'grafana/prometheus/rules/mcp-alerts.yml';
+  const MANIFEST = 'grafana/prometheus/kubernetes/mcp-alerts.prometheusrule.yaml';
+  let dir: string;
+  let installed: string;
+
+  beforeAll(() => {
+    dir = mkdtempSync(path.join(tmpdir(), 'mcp-otel-assets-'));
+    npmInstall(currentRuntime(), dir, [tarball], INSTALL_TIMEOUT);
+    installed = path.join(dir, 'node_modules', 'mcp-otel');
+  }, INSTALL_TIMEOUT + 10_000);
+
+  afterAll(() => {
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** `require.resolve(specifier)` run by a consumer script in the install directory. */
+  const resolveFromConsumer = (specifier: string): string =>
+    execFileSync(process.execPath, ['-e', `console.log(require.resolve(${JSON.stringify(specifier)}))`], { cwd: dir, encoding: 'utf8' }).trim();
+  const dashboards = (): Array<{ file: string; dashboard: Dashboard }> =>
+    DASHBOARDS.map((file) => ({ file, dashboard: JSON.parse(readFileSync(resolveFromConsumer(`mcp-otel/grafana/dashboards/${file}`), 'utf8')) as Dashboard }));
+
+  it('has the four dashboards under node_modules/mcp-otel/grafana/dashboards, the ones in this repository, resolvable by require', () => {
+    expect(readdirSync(path.join(installed, 'grafana/dashboards')).sort()).toEqual(DASHBOARDS);
+    for (const file of DASHBOARDS) {
+      const resolved = resolveFromConsumer(`mcp-otel/grafana/dashboards/${file}`);
+      expect(resolved).toBe(path.join(installed, 'grafana/dashboards', file));
+      expect(readFileSync(resolved, 'utf8')).toBe(readFileSync(path.join(REPO_ROOT, 'grafana/dashboards', file), 'utf8'));
+    }
+    expect(dashboards().map(({ dashboard }) => dashboard.uid)).toEqual(['mcp-client', 'mcp-latency', 'mcp-sessions', 'mcp-usage']);
+  });
+
+  it('every datasource reference (panels, targets, variables, annotations, links) is a datasource variable, an input or a documented uid', () => {
+    for (const { file, dashboard } of dashboards()) {
+      expect(datasourceReferenceProblems(dashboard), file).toEqual([]);
+      // And everything else the repository's lint asks of them (no hard-coded uid at all, job/instance variables, …).
+      expect(lintDashboard(dashboard), file).toEqual([]);
+    }
+  });
+
+  it('the installed dashboards type-check against the Grafana Foundation SDK types', () => {
+    expect(foundationSdkTypeErrors(dashboards().map(({ file, dashboard }) => ({ name: file, dashboard })))).toEqual([]);
+  }, 120_000);
+
+  it('the rule file parses and has the recording and alerting groups', () => {
+    const file = resolveFromConsumer(`mcp-otel/${RULES}`);
+    expect(file).toBe(path.join(installed, RULES));
+    const { groups } = parse(readFileSync(file, 'utf8')) as { groups: Array<{ name: string; rules: Array<Record<string, unknown>> }> };
+    expect(groups.map((g) => g.name)).toEqual(['mcp-server.rules', 'mcp-server.alerts']);
+    const [recording, alerting] = groups as [(typeof groups)[0], (typeof groups)[0]];
+    expect(recording.rules.every((r) => typeof r.record === 'string' && typeof r.expr === 'string' && r.alert === undefined)).toBe(true);
+    expect(recording.rules.map((r) => r.record)).toContain('mcp:objective:ratio');
+    expect(alerting.rules.every((r) => typeof r.alert === 'string' && typeof r.expr === 'string' && r.record === undefined)).toBe(true);
+    expect([...new Set(alerting.rules.map((r) => r.alert))].sort()).toEqual([
+      'MCPServerErrorBudgetBurn',
+      'MCPServerSessionEndSpike',
+      'MCPServerTelemetryAbsent',
+      'MCPServerToolErrorsHigh',
+      'MCPServerToolLatencyHigh',
+    ]);
+  });
+
+  it('the PrometheusRule manifest is one YAML document, a monitoring.coreos.com/v1 PrometheusRule with the rule file groups', () => {
+    const file = resolveFromConsumer(`mcp-otel/${MANIFEST}`);
+    expect(file).toBe(path.join(installed, MANIFEST));
+    const manifest = readFileSync(file, 'utf8');
+    expect(manifestProblems(manifest, readFileSync(path.join(installed, RULES), 'utf8'))).toEqual([]);
+    expect(parse(manifest)).toMatchObject({ apiVersion: 'monitoring.coreos.com/v1', kind: 'PrometheusRule', metadata: { name: 'mcp-otel-alerts' } });
+  });
 });

@@ -38,7 +38,7 @@ beforeAll(() => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('the packed package', () => {
-  it('ships only the build, docs and license', () => {
+  it('ships only the build, the dashboards and rules, docs and license', () => {
     const files = execFileSync('tar', ['tzf', readdirSync(dir).find((f) => f.endsWith('.tgz'))!], { cwd: dir, encoding: 'utf8' })
       .trim()
       .split('\n')
@@ -48,6 +48,39 @@ describe('the packed package', () => {
     expect(files).toContain('dist/cjs/index.d.ts');
     expect(files).toContain('README.md');
     expect(files.some((f) => f.startsWith('src/') || f.startsWith('test/'))).toBe(false);
+    // The generated dashboards and the rules (and grafana/README.md, which npm adds and which documents them), not
+    // their generator sources, the promtool tests or the compose stack's configuration.
+    expect(files.filter((f) => f.startsWith('grafana/')).sort()).toEqual([
+      'grafana/README.md',
+      'grafana/dashboards/mcp-client.json',
+      'grafana/dashboards/mcp-latency.json',
+      'grafana/dashboards/mcp-sessions.json',
+      'grafana/dashboards/mcp-usage.json',
+      'grafana/prometheus/kubernetes/mcp-alerts.prometheusrule.yaml',
+      'grafana/prometheus/rules/mcp-alerts.yml',
+    ]);
+    const other = files.filter((f) => !/^(dist\/|grafana\/)/.test(f)).sort();
+    expect(other).toEqual(['CHANGELOG.md', 'LICENSE', 'README.md', 'package.json']);
+  });
+
+  it('resolves the dashboards and rules through the mcp-otel/grafana/* export, from CommonJS and ESM', () => {
+    const paths = ['dashboards/mcp-usage.json', 'prometheus/rules/mcp-alerts.yml', 'prometheus/kubernetes/mcp-alerts.prometheusrule.yaml'];
+    writeFileSync(
+      join(dir, 'assets.cjs'),
+      `for (const p of ${JSON.stringify(paths)}) console.log(require.resolve('mcp-otel/grafana/' + p));\n` +
+        "console.log(require('mcp-otel/grafana/dashboards/mcp-usage.json').uid);",
+    );
+    writeFileSync(
+      join(dir, 'assets.mjs'),
+      "import { fileURLToPath } from 'node:url';\n" +
+        `for (const p of ${JSON.stringify(paths)}) console.log(fileURLToPath(import.meta.resolve('mcp-otel/grafana/' + p)));\n`,
+    );
+    const expected = paths.map((p) => join(dir, 'node_modules/mcp-otel/grafana', p));
+    expect(node(['assets.cjs']).trim().split('\n')).toEqual([...expected, 'mcp-usage']);
+    expect(node(['assets.mjs']).trim().split('\n')).toEqual(expected);
+    // The generator sources are not shipped, so the pattern export resolves to nothing for them.
+    const missing = "try { require.resolve('mcp-otel/grafana/dashboards/src/usage.ts'); console.log('found') } catch (e) { console.log(e.code) }";
+    expect(node(['-e', missing]).trim()).toBe('MODULE_NOT_FOUND');
   });
 
   it('loads from CommonJS and ESM as one copy with the same API', () => {

@@ -383,3 +383,86 @@ function lintTarget(dashboard: Dashboard, panel: Panel, target: Target): string[
   }
   return [`unexpected datasource type ${type}`];
 }
+
+// Datasource references -------------------------------------------------------------------------
+
+/** Datasource uids the repository's stack provisions (grafana/grafana/provisioning/datasources), by plugin type. */
+export const DOCUMENTED_DATASOURCE_UIDS: Readonly<Record<string, string>> = { prometheus: 'prometheus', tempo: 'tempo' };
+
+/**
+ * Every way a dashboard names a datasource, checked for portability (what must hold for a dashboard shipped to
+ * other Grafanas, imported in the UI or provisioned from a file):
+ *   - `datasource` / `datasourceUid` anywhere (panels, targets, template variables, annotations, …): a reference to
+ *     a datasource variable of the dashboard with the same plugin type (`${datasource}`, `$traces`), an `__inputs`
+ *     entry of type datasource with the same pluginId (`${DS_…}`), or a documented uid of that type;
+ *   - every non-row panel and each of its targets has a datasource (else Grafana uses the org default, of any type);
+ *   - datasource variables start on Grafana's `default` (or nothing, or an input), never on a uid;
+ *   - `__inputs` of type datasource name prometheus or tempo and are used (the import form requires each one);
+ *   - URLs (data links, dashboard links) pass `var-datasource` / `var-traces` through the variables.
+ */
+export function datasourceReferenceProblems(dashboard: Dashboard, documented: Readonly<Record<string, string>> = DOCUMENTED_DATASOURCE_UIDS): string[] {
+  const problems: string[] = [];
+  const vars = dashboard.templating?.list ?? [];
+  const dsVars = new Map(vars.filter((v) => v.type === 'datasource').map((v) => [v.name, String(v.query ?? '')]));
+  const inputs = ((dashboard.__inputs as Array<Record<string, unknown>> | undefined) ?? []).filter((i) => i.type === 'datasource');
+  const inputTypes = new Map(inputs.map((i) => [String(i.name), String(i.pluginId ?? '')]));
+  const used = new Set<string>();
+  const text = JSON.stringify(dashboard);
+  for (const name of inputTypes.keys()) if (text.includes(`\${${name}}`)) used.add(name);
+
+  const typeOfRef = (uid: string): { kind: 'variable' | 'input' | 'uid'; type?: string } => {
+    const m = /^\$\{?(\w+)(?::\w+)?\}?$/.exec(uid);
+    if (m) {
+      const name = m[1] as string;
+      if (dsVars.has(name)) return { kind: 'variable', type: dsVars.get(name) };
+      if (inputTypes.has(name)) return { kind: 'input', type: inputTypes.get(name) };
+      return { kind: 'variable' };
+    }
+    const type = Object.keys(documented).find((t) => documented[t] === uid);
+    return { kind: 'uid', type };
+  };
+
+  for (const { path, ref } of datasourceRefs(dashboard)) {
+    if (ref === null || ref === undefined) {
+      problems.push(`${dashboard.uid}: empty datasource at ${path}`);
+      continue;
+    }
+    const uid = typeof ref === 'string' ? ref : (ref as { uid?: unknown }).uid;
+    const declared = typeof ref === 'string' ? undefined : (ref as { type?: unknown }).type;
+    if (typeof uid !== 'string' || uid === '') {
+      problems.push(`${dashboard.uid}: datasource without uid ${JSON.stringify(ref)} at ${path}`);
+      continue;
+    }
+    const resolved = typeOfRef(uid);
+    if (resolved.type === undefined) {
+      problems.push(`${dashboard.uid}: datasource ${JSON.stringify(ref)} at ${path} is neither a datasource variable, an input nor a documented uid`);
+    } else if (declared !== undefined && declared !== resolved.type) {
+      problems.push(`${dashboard.uid}: datasource ${JSON.stringify(ref)} at ${path} is of type ${resolved.type}`);
+    }
+  }
+
+  for (const panel of allPanels(dashboard)) {
+    if (EXEMPT_PANELS.includes(panel.type)) continue;
+    if (!panel.datasource) problems.push(`${dashboard.uid} panel ${panel.id}: no datasource`);
+    for (const target of panel.targets ?? []) if (!target.datasource) problems.push(`${dashboard.uid} panel ${panel.id} ${target.refId}: target without datasource`);
+  }
+
+  for (const v of vars) {
+    if (v.type !== 'datasource') continue;
+    if (!Object.keys(documented).includes(String(v.query))) problems.push(`${dashboard.uid}: datasource variable ${v.name} of unexpected type ${String(v.query)}`);
+    const current = (v.current as { value?: unknown } | undefined)?.value;
+    if (current !== undefined && current !== 'default' && !(typeof current === 'string' && inputTypes.has(current.replace(/^\$\{(\w+)\}$/, '$1')))) {
+      problems.push(`${dashboard.uid}: datasource variable ${v.name} starts on ${JSON.stringify(current)}, not on Grafana's default`);
+    }
+  }
+
+  for (const [name, type] of inputTypes) {
+    if (!Object.keys(documented).includes(type)) problems.push(`${dashboard.uid}: input ${name} of unexpected plugin ${type}`);
+    if (!used.has(name)) problems.push(`${dashboard.uid}: input ${name} is never used (the import form would still require it)`);
+  }
+
+  for (const m of text.matchAll(/var-(datasource|traces)=([^&"\\]*)/g)) {
+    if (!(m[2] as string).startsWith('$')) problems.push(`${dashboard.uid}: link passes a fixed ${m[0]}`);
+  }
+  return problems;
+}

@@ -13,9 +13,21 @@
 import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import { CLIENT_OPERATIONS, OPERATION, SESSION_STARTED, eq, re } from './queries';
 
-/** Datasource references through the datasource variables: no datasource uid is hard-coded in panels. */
+/**
+ * Datasource references through the datasource variables: no datasource uid is hard-coded anywhere, and the
+ * dashboards carry no `__inputs` / `${DS_*}` placeholders. The same JSON then works when imported in the UI and
+ * when provisioned from files (provisioning substitutes no `${DS_*}`); see grafana/README.md.
+ */
 export const PROMETHEUS = { type: 'prometheus', uid: '${datasource}' } as const;
 export const TEMPO = { type: 'tempo', uid: '${traces}' } as const;
+
+/**
+ * Initial value of the datasource variables: Grafana's `default`, i.e. the organisation's default datasource when
+ * it is of the variable's type (Grafana adds the "default" option only for `current` = {text: 'default', value:
+ * 'default'}); otherwise Grafana falls back to the first datasource of the type by name. Never a uid, which may
+ * not exist in the Grafana the dashboard lands in.
+ */
+export const DEFAULT_DATASOURCE: dashboard.VariableOption = { selected: true, text: 'default', value: 'default' };
 
 /** `label_values(<metric>{<matchers>}, <label>)`. */
 function labelValues(metric: string, matchers: Record<string, string>, label: string): string {
@@ -56,13 +68,15 @@ export const datasourceVariable = (): dashboard.DatasourceVariableBuilder =>
   new dashboard.DatasourceVariableBuilder('datasource')
     .label('Metrics')
     .description('Prometheus datasource with the mcp-otel metrics (and Tempo span metrics).')
-    .type('prometheus');
+    .type('prometheus')
+    .current(DEFAULT_DATASOURCE);
 
 export const tracesVariable = (): dashboard.DatasourceVariableBuilder =>
   new dashboard.DatasourceVariableBuilder('traces')
     .label('Traces')
     .description('Tempo datasource with the MCP server spans.')
-    .type('tempo');
+    .type('tempo')
+    .current(DEFAULT_DATASOURCE);
 
 export const jobVariable = (): dashboard.QueryVariableBuilder =>
   labelVariable(
