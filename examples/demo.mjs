@@ -293,6 +293,7 @@ console.log(
     ? `[demo] telemetry goes to ${env.OTEL_EXPORTER_OTLP_ENDPOINT} (OTLP); server ${serverUrl}`
     : `[demo] no OTEL_EXPORTER_OTLP_ENDPOINT: reading the server's metrics from http://127.0.0.1:${metricsPort}/metrics`,
 );
+console.log(`[demo] starting the example server (examples/server.mjs) under --import mcp-otel/register on port ${serverPort}…`);
 start('server', ['--import', 'mcp-otel/register', join(here, 'server.mjs')], serverEnv);
 
 // Wait until the server answers.
@@ -312,6 +313,7 @@ for (;;) {
   await new Promise((resolve) => setTimeout(resolve, 200));
 }
 
+console.log(`[demo] server ready; starting the load generator (examples/load.mjs)${DURATION_SECONDS > 0 ? `, for ${DURATION_SECONDS} s` : ', until Ctrl-C'}`);
 start('load', [join(here, 'load.mjs')], {
   ...env,
   MCP_URL: serverUrl,
