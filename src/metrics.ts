@@ -7,6 +7,8 @@ import {
   ATTR_MCP_METHOD_NAME,
   MCP_DURATION_BUCKETS,
   MCP_SESSION_DURATION_BUCKETS,
+  METRIC_MCP_CLIENT_OPERATION_DURATION,
+  METRIC_MCP_CLIENT_SESSION_DURATION,
   METRIC_MCP_SERVER_CLIENT_OPERATIONS,
   METRIC_MCP_SERVER_OPERATION_DURATION,
   METRIC_MCP_SERVER_SESSION_ACTIVE,
@@ -24,6 +26,9 @@ export class McpMetrics {
   readonly activeSessions: UpDownCounter;
   readonly sessionsStarted: Counter;
   readonly clientOperations: ObservableCounter;
+  /** The sender's side: requests this process sent (as an MCP client, or a server asking its client). */
+  readonly clientOperationDuration: Histogram;
+  readonly clientSessionDuration: Histogram;
 
   /** `clientOperations` reports the counts of `tally` at each collection (cheaper than a counter add per request). */
   constructor(meter: Meter, tally: ClientOperationTally) {
@@ -55,6 +60,18 @@ export class McpMetrics {
       valueType: ValueType.INT,
     });
     this.clientOperations.addCallback((result) => tally.observe(result));
+    this.clientOperationDuration = meter.createHistogram(METRIC_MCP_CLIENT_OPERATION_DURATION, {
+      description: 'Duration of the MCP request or notification as observed on the sender from the time it was sent until the response or ack is received.',
+      unit: 's',
+      valueType: ValueType.DOUBLE,
+      advice: { explicitBucketBoundaries: MCP_DURATION_BUCKETS },
+    });
+    this.clientSessionDuration = meter.createHistogram(METRIC_MCP_CLIENT_SESSION_DURATION, {
+      description: 'The duration of the MCP session as observed on the MCP client.',
+      unit: 's',
+      valueType: ValueType.DOUBLE,
+      advice: { explicitBucketBoundaries: MCP_SESSION_DURATION_BUCKETS },
+    });
   }
 
   recordOperation(seconds: number, attributes: Attributes): void {
