@@ -14,6 +14,7 @@ import { patchHttpTransportClass, patchServerClass, unpatchClass } from './sdk/v
 import { SDK_V2_CLIENT_PACKAGE, v2ModuleDefinition } from './sdk/v2';
 import { ClientTelemetry } from './client/client-telemetry';
 import { patchClientClass, unpatchClientClass } from './client/patch-client';
+import { ServerRequests } from './client/server-requests';
 import { ServerTelemetry } from './server-telemetry';
 import type { TelemetrySource } from './server-telemetry';
 import type { ClientActivityStore, McpDisconnectReason, McpInstrumentationConfig } from './types';
@@ -239,7 +240,10 @@ export class McpInstrumentation extends InstrumentationBase<McpInstrumentationCo
   }
 
   private _serverTelemetry(): ServerTelemetry {
-    this._telemetry ??= new ServerTelemetry(this);
+    if (this._telemetry === undefined) {
+      this._telemetry = new ServerTelemetry(this);
+      this._telemetry.outgoing = new ServerRequests(this._clientSide(), () => this._resolved.client);
+    }
     return this._telemetry;
   }
 

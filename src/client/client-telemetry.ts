@@ -91,7 +91,7 @@ export class ClientTelemetry {
     if (typeof method !== 'string' || this.source.config.ignoreMethods.has(method)) return undefined;
     const isRequest = typeof id === 'string' || typeof id === 'number';
     const paramsObject = isObject(params) ? params : undefined;
-    if (method === 'notifications/cancelled' && paramsObject) this.cancelled(channel, paramsObject);
+    if (method === 'notifications/cancelled') this.senderCancelled(channel, paramsObject);
 
     const spanAttrs: Attributes = {};
     if (isRequest) spanAttrs[ATTR_JSONRPC_REQUEST_ID] = typeof id === 'string' ? capLength(id, MAX_NAME_LENGTH) : String(id);
@@ -183,7 +183,8 @@ export class ClientTelemetry {
   }
 
   /** The sender gave up on a request (`notifications/cancelled`): a timeout or a cancellation. */
-  private cancelled(channel: OutgoingChannel, params: Record<string, unknown>): void {
+  senderCancelled(channel: OutgoingChannel, params: unknown): void {
+    if (!isObject(params)) return;
     const target = params.requestId;
     if (typeof target !== 'string' && typeof target !== 'number') return;
     const pending = channel.pending.get(target);
