@@ -20,9 +20,9 @@ afterAll(() => receiver.close());
 afterEach(() => killAllHttpChildren());
 
 /** Runs the agent fixture to its end; resolves with its exit code and stderr. */
-function runAgent(env: Record<string, string>): Promise<{ code: number | null; stderr: string }> {
+function runAgent(env: Record<string, string>, script = 'agent.mjs', flag = '--import'): Promise<{ code: number | null; stderr: string }> {
   return new Promise((resolve) => {
-    const proc = spawn(process.execPath, ['--import', 'mcp-otel/register', path.join(FIXTURES, 'agent.mjs')], {
+    const proc = spawn(process.execPath, [flag, 'mcp-otel/register', path.join(FIXTURES, script)], {
       cwd: REPO_ROOT,
       env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
       stdio: ['ignore', 'ignore', 'pipe'],
@@ -67,6 +67,13 @@ describe('one trace from an agent process into a server process', () => {
     expect(duration?.count).toBe(1);
     const session = receiver.latestPoints('mcp.client.session.duration', 'agent-stdio');
     expect(session.map((p) => p.attributes['error.type'])).toEqual([undefined]);
+  }, 40_000);
+
+  it('a CommonJS agent under --require: the same trace over stdio', async () => {
+    const agent = await runAgent(exportEnv(receiver, { OTEL_SERVICE_NAME: 'agent-cjs', MCP_SERVER_SCRIPT: path.join(FIXTURES, 'esm-app.mjs'), MCP_SERVER_SERVICE: 'server-cjs' }), 'agent.cjs', '--require');
+    expect(agent.code, agent.stderr).toBe(0);
+    await receiver.waitFor(() => find(ofService('server-cjs'), 'tools/call echo', OTLP_SPAN_KIND.SERVER) && find(ofService('agent-cjs'), 'tools/call echo', OTLP_SPAN_KIND.CLIENT), 10_000, 'both spans');
+    expectOneTrace('agent-cjs', 'server-cjs');
   }, 40_000);
 
   it('over Streamable HTTP: CLIENT → SERVER with server.address/port and the session id on both', async () => {
