@@ -5,7 +5,9 @@
  * its child; the caller's message is not changed; errors follow the sender's rules; metrics have the conventions'
  * names, units and attributes; `client: false` and `disable()` leave the Client as it was.
  */
-import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { propagation, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import type { TextMapPropagator } from '@opentelemetry/api';
+import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
@@ -131,6 +133,28 @@ describe('client spans, in memory', () => {
     expect(slow).toEqual(['timeout', 'cancelled']);
     // The SDK tells the server with notifications/cancelled, which is a CLIENT span of its own.
     expect(spans.filter((s) => s.name === 'notifications/cancelled')).toHaveLength(2);
+  });
+
+  it('never hurts the caller: a propagator that throws leaves the request as it was, and its span still ends', async () => {
+    const throwing: TextMapPropagator = {
+      inject: () => {
+        throw new Error('propagator exploded');
+      },
+      extract: (ctx) => ctx,
+      fields: () => [],
+    };
+    propagation.disable();
+    propagation.setGlobalPropagator(throwing);
+    try {
+      resetTelemetry();
+      const result = await conn.client.callTool({ name: 'echo', arguments: { text: 'still works' } });
+      expect(result.content).toEqual([{ type: 'text', text: 'still works' }]);
+    } finally {
+      propagation.disable();
+      propagation.setGlobalPropagator(new CompositePropagator({ propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()] }));
+    }
+    const sent = one(clientSpans(await finishedSpans()), 'tools/call echo');
+    expect(sent.attributes['error.type']).toBeUndefined();
   });
 
   it('mcp.client.operation.duration: seconds, the conventions’ buckets and low-cardinality attributes', async () => {
