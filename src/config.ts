@@ -22,6 +22,8 @@ const STATUS_CODE_ATTRIBUTES: readonly McpStatusCodeAttribute[] = ['rpc.response
 /** The configuration with defaults and environment overrides applied; read on the hot path. */
 export interface ResolvedConfig {
   readonly user: McpInstrumentationConfig;
+  /** Whether the sending side (Client, and the server's own requests) is traced. */
+  readonly client: boolean;
   readonly ignoreMethods: ReadonlySet<string>;
   readonly captureToolArguments: boolean;
   readonly captureToolResults: boolean;
@@ -181,6 +183,7 @@ export function resolveConfig(options: McpInstrumentationConfig, env: Env, warn:
   }
   return {
     user,
+    client: bool(user.client, 'client', true, warn),
     ignoreMethods: new Set(stringList(user.ignoreMethods, 'ignoreMethods', warn)),
     captureToolArguments: envBool(env, ENV_CAPTURE_TOOL_ARGUMENTS, bool(user.captureToolArguments, 'captureToolArguments', false, warn), warn),
     captureToolResults: envBool(env, ENV_CAPTURE_TOOL_RESULTS, bool(user.captureToolResults, 'captureToolResults', false, warn), warn),

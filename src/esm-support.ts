@@ -21,19 +21,19 @@ function resolveBases(): string[] {
   return [process.argv[1], path.join(process.cwd(), 'index.js')].filter((b): b is string => typeof b === 'string');
 }
 
-/** SDK 1.x (a supported version): its ESM server modules (server, Streamable HTTP and SSE transports) next to the CJS build. */
+/** SDK 1.x (a supported version): its ESM server modules (server, Streamable HTTP and SSE transports) and client module next to the CJS build. */
 function v1Urls(requireFrom: NodeJS.Require): string[] {
   const cjsPath = requireFrom.resolve('@modelcontextprotocol/sdk/server/index.js');
   const packageDir = cjsPath.slice(0, cjsPath.search(/[/\\]dist[/\\]cjs[/\\]/));
   if (!supported(sdkVersion(packageDir))) return [];
   const esmDir = path.dirname(cjsPath.replace(/([/\\])dist[/\\]cjs([/\\])/, '$1dist$1esm$2'));
   if (esmDir === path.dirname(cjsPath)) return [];
-  return ['index.js', 'streamableHttp.js', 'sse.js'].map((file) => pathToFileURL(path.join(esmDir, file)).href);
+  return ['index.js', 'streamableHttp.js', 'sse.js', '../client/index.js'].map((file) => pathToFileURL(path.join(esmDir, file)).href);
 }
 
-/** SDK 2.x: the `import` entry of `@modelcontextprotocol/server`. */
-function v2Urls(requireFrom: NodeJS.Require): string[] {
-  const manifest = requireFrom.resolve('@modelcontextprotocol/server/package.json');
+/** SDK 2.x: the `import` entry of `@modelcontextprotocol/server` (and of `@modelcontextprotocol/client`). */
+function v2Urls(requireFrom: NodeJS.Require, pkg = '@modelcontextprotocol/server'): string[] {
+  const manifest = requireFrom.resolve(`${pkg}/package.json`);
   const root = (JSON.parse(readFileSync(manifest, 'utf8')) as { exports?: Record<string, unknown> }).exports?.['.'];
   const entry = (root as { import?: unknown } | undefined)?.import;
   const file = typeof entry === 'string' ? entry : (entry as { default?: unknown } | undefined)?.default;
@@ -45,7 +45,7 @@ export function sdkEsmServerUrls(): string[] {
   const urls = new Set<string>();
   for (const base of resolveBases()) {
     const requireFrom = createRequire(path.resolve(base));
-    for (const find of [v1Urls, v2Urls]) {
+    for (const find of [v1Urls, v2Urls, (r: NodeJS.Require) => v2Urls(r, '@modelcontextprotocol/client')]) {
       try {
         for (const url of find(requireFrom)) urls.add(url);
       } catch {

@@ -11,13 +11,16 @@ import { EventLogger } from './log-events';
 import { ClientOperationTally, McpMetrics } from './metrics';
 import { hookCommonJs, moduleDefinitions, patchLoadedCommonJs } from './sdk/module-hooks';
 import { patchHttpTransportClass, patchServerClass, unpatchClass } from './sdk/v1';
-import { v2ModuleDefinition } from './sdk/v2';
+import { SDK_V2_CLIENT_PACKAGE, v2ModuleDefinition } from './sdk/v2';
+import { ClientTelemetry } from './client/client-telemetry';
+import { patchClientClass, unpatchClientClass } from './client/patch-client';
+import { ServerRequests } from './client/server-requests';
 import { ServerTelemetry } from './server-telemetry';
 import type { TelemetrySource } from './server-telemetry';
 import type { ClientActivityStore, McpDisconnectReason, McpInstrumentationConfig } from './types';
 import { PACKAGE_NAME, PACKAGE_VERSION } from './version';
 
-type ClassKind = 'server' | 'streamable-http' | 'sse';
+type ClassKind = 'server' | 'streamable-http' | 'sse' | 'client';
 
 /**
  * OpenTelemetry instrumentation for servers built on @modelcontextprotocol/sdk 1.x
@@ -32,6 +35,7 @@ export class McpInstrumentation extends InstrumentationBase<McpInstrumentationCo
   declare private _resolved: ResolvedConfig;
   declare private _metrics: McpMetrics;
   declare private _telemetry: ServerTelemetry;
+  declare private _clientTelemetry: ClientTelemetry;
   declare private _classes: Map<object, ClassKind>;
   declare private _cjsHook: { unhook(): void } | undefined;
   /** The global meter provider the instruments came from, or null once one was set explicitly. */
@@ -75,7 +79,7 @@ export class McpInstrumentation extends InstrumentationBase<McpInstrumentationCo
   protected override init(): InstrumentationNodeModuleDefinition[] {
     const load = (exports: unknown) => this._patchExports(exports);
     const unload = (exports: unknown) => this._unpatchExports(exports);
-    return [moduleDefinitions(load, unload), v2ModuleDefinition(load, unload)];
+    return [moduleDefinitions(load, unload), v2ModuleDefinition(load, unload), v2ModuleDefinition(load, unload, SDK_V2_CLIENT_PACKAGE)];
   }
 
   override enable(): void {
@@ -99,7 +103,12 @@ export class McpInstrumentation extends InstrumentationBase<McpInstrumentationCo
 
   override disable(): void {
     super.disable();
-    for (const cls of this._classes?.keys() ?? []) unpatchClass(cls, this._owner(cls));
+    for (const cls of this._classes?.keys() ?? []) this._unpatch(cls);
+  }
+
+  private _unpatch(cls: unknown): void {
+    if (this._classes.get(cls as object) === 'client') unpatchClientClass(cls, this._clientSide());
+    else unpatchClass(cls, this._owner(cls));
   }
 
   /**
@@ -176,6 +185,7 @@ export class McpInstrumentation extends InstrumentationBase<McpInstrumentationCo
     if (target === null || target === undefined) return false;
     if (typeof target === 'function') {
       const proto = (target as { prototype?: Record<string, unknown> }).prototype ?? {};
+      if (typeof proto.callTool === 'function' && typeof proto._onresponse === 'function') return this._remember(target, 'client');
       if (typeof proto._onrequest === 'function') return this._remember(target, 'server');
       if (typeof proto.handleRequest === 'function') return this._remember(target, 'streamable-http');
       if (typeof proto.handlePostMessage === 'function') return this._remember(target, 'sse');
@@ -186,6 +196,7 @@ export class McpInstrumentation extends InstrumentationBase<McpInstrumentationCo
     if (obj.server && typeof (obj.server as Record<string, unknown>)._onrequest === 'function') {
       return this._instrument((obj.server as object).constructor); // McpServer
     }
+    if (typeof obj.callTool === 'function' && typeof obj._onresponse === 'function') return this._instrument((target as object).constructor); // Client instance
     if (typeof obj._onrequest === 'function') return this._instrument((target as object).constructor); // Server instance
     return this._patchExports(target);
   }
@@ -195,6 +206,7 @@ export class McpInstrumentation extends InstrumentationBase<McpInstrumentationCo
     const mod = exports as Record<string, unknown>;
     let patched = false;
     if (typeof mod.Server === 'function') patched = this._remember(mod.Server, 'server') || patched;
+    if (typeof mod.Client === 'function') patched = this._remember(mod.Client, 'client') || patched;
     if (typeof mod.StreamableHTTPServerTransport === 'function') {
       patched = this._remember(mod.StreamableHTTPServerTransport, 'streamable-http') || patched;
     }
@@ -204,9 +216,9 @@ export class McpInstrumentation extends InstrumentationBase<McpInstrumentationCo
 
   private _unpatchExports(exports: unknown): void {
     const mod = exports as Record<string, unknown>;
-    for (const name of ['Server', 'StreamableHTTPServerTransport', 'SSEServerTransport']) {
+    for (const name of ['Server', 'StreamableHTTPServerTransport', 'SSEServerTransport', 'Client']) {
       const cls = mod[name];
-      if (typeof cls === 'function') unpatchClass(cls, this._owner(cls));
+      if (typeof cls === 'function') this._unpatch(cls);
     }
   }
 
@@ -218,11 +230,20 @@ export class McpInstrumentation extends InstrumentationBase<McpInstrumentationCo
 
   /** The object a patch of `cls` is owned by: the telemetry for servers, this instrumentation for transports. */
   private _owner(cls: unknown): object {
-    return this._classes.get(cls as object) === 'server' ? this._serverTelemetry() : this;
+    const kind = this._classes.get(cls as object);
+    return kind === 'server' ? this._serverTelemetry() : kind === 'client' ? this._clientSide() : this;
+  }
+
+  private _clientSide(): ClientTelemetry {
+    this._clientTelemetry ??= new ClientTelemetry(this);
+    return this._clientTelemetry;
   }
 
   private _serverTelemetry(): ServerTelemetry {
-    this._telemetry ??= new ServerTelemetry(this);
+    if (this._telemetry === undefined) {
+      this._telemetry = new ServerTelemetry(this);
+      this._telemetry.outgoing = new ServerRequests(this._clientSide(), () => this._resolved.client);
+    }
     return this._telemetry;
   }
 
@@ -234,6 +255,8 @@ export class McpInstrumentation extends InstrumentationBase<McpInstrumentationCo
         return patchHttpTransportClass(cls, 'handleRequest', this, () => this._serverTelemetry().needsPerRequestPeer());
       case 'sse':
         return patchHttpTransportClass(cls, 'handlePostMessage', this, () => this._serverTelemetry().needsPerRequestPeer());
+      case 'client':
+        return this._resolved.client ? patchClientClass(cls, this._clientSide(), this._diag) : false;
     }
   }
 }

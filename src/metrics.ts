@@ -7,6 +7,8 @@ import {
   ATTR_MCP_METHOD_NAME,
   MCP_DURATION_BUCKETS,
   MCP_SESSION_DURATION_BUCKETS,
+  METRIC_MCP_CLIENT_OPERATION_DURATION,
+  METRIC_MCP_CLIENT_SESSION_DURATION,
   METRIC_MCP_SERVER_CLIENT_OPERATIONS,
   METRIC_MCP_SERVER_OPERATION_DURATION,
   METRIC_MCP_SERVER_SESSION_ACTIVE,
@@ -24,21 +26,14 @@ export class McpMetrics {
   readonly activeSessions: UpDownCounter;
   readonly sessionsStarted: Counter;
   readonly clientOperations: ObservableCounter;
+  /** The sender's side: requests this process sent (as an MCP client, or a server asking its client). */
+  readonly clientOperationDuration: Histogram;
+  readonly clientSessionDuration: Histogram;
 
   /** `clientOperations` reports the counts of `tally` at each collection (cheaper than a counter add per request). */
   constructor(meter: Meter, tally: ClientOperationTally) {
-    this.operationDuration = meter.createHistogram(METRIC_MCP_SERVER_OPERATION_DURATION, {
-      description: 'Duration of the MCP request or notification as observed on the receiver.',
-      unit: 's',
-      valueType: ValueType.DOUBLE,
-      advice: { explicitBucketBoundaries: MCP_DURATION_BUCKETS },
-    });
-    this.sessionDuration = meter.createHistogram(METRIC_MCP_SERVER_SESSION_DURATION, {
-      description: 'The duration of the MCP session as observed on the MCP server.',
-      unit: 's',
-      valueType: ValueType.DOUBLE,
-      advice: { explicitBucketBoundaries: MCP_SESSION_DURATION_BUCKETS },
-    });
+    this.operationDuration = seconds(meter, METRIC_MCP_SERVER_OPERATION_DURATION, 'Duration of the MCP request or notification as observed on the receiver.', MCP_DURATION_BUCKETS);
+    this.sessionDuration = seconds(meter, METRIC_MCP_SERVER_SESSION_DURATION, 'The duration of the MCP session as observed on the MCP server.', MCP_SESSION_DURATION_BUCKETS);
     this.activeSessions = meter.createUpDownCounter(METRIC_MCP_SERVER_SESSION_ACTIVE, {
       description: 'MCP sessions currently open on this server (non-standard).',
       unit: '{session}',
@@ -55,11 +50,18 @@ export class McpMetrics {
       valueType: ValueType.INT,
     });
     this.clientOperations.addCallback((result) => tally.observe(result));
+    this.clientOperationDuration = seconds(meter, METRIC_MCP_CLIENT_OPERATION_DURATION, 'Duration of the MCP request or notification as observed on the sender from the time it was sent until the response or ack is received.', MCP_DURATION_BUCKETS);
+    this.clientSessionDuration = seconds(meter, METRIC_MCP_CLIENT_SESSION_DURATION, 'The duration of the MCP session as observed on the MCP client.', MCP_SESSION_DURATION_BUCKETS);
   }
 
   recordOperation(seconds: number, attributes: Attributes): void {
     this.operationDuration.record(seconds, attributes);
   }
+}
+
+/** A duration histogram in seconds with advisory bucket boundaries. */
+function seconds(meter: Meter, name: string, description: string, boundaries: number[]): Histogram {
+  return meter.createHistogram(name, { description, unit: 's', valueType: ValueType.DOUBLE, advice: { explicitBucketBoundaries: boundaries } });
 }
 
 /**

@@ -43,6 +43,10 @@ export const ATTR_GEN_AI_PROMPT_VARIABLE_PREFIX = 'gen_ai.prompt.variable.' as c
 export const METRIC_MCP_SERVER_OPERATION_DURATION = 'mcp.server.operation.duration' as const;
 /** @experimental The duration of the MCP session as observed on the MCP server. */
 export const METRIC_MCP_SERVER_SESSION_DURATION = 'mcp.server.session.duration' as const;
+/** @experimental Duration of the MCP request or notification as observed on the sender from the time it was sent until the response or ack is received. */
+export const METRIC_MCP_CLIENT_OPERATION_DURATION = 'mcp.client.operation.duration' as const;
+/** @experimental The duration of the MCP session as observed on the MCP client. */
+export const METRIC_MCP_CLIENT_SESSION_DURATION = 'mcp.client.session.duration' as const;
 
 /** Advisory bucket boundaries for the MCP duration histograms, in seconds. */
 export const MCP_DURATION_BUCKETS = [0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 30, 60, 120, 300];
@@ -54,6 +58,8 @@ export const ATTR_NETWORK_PROTOCOL_NAME = 'network.protocol.name' as const;
 export const ATTR_NETWORK_PROTOCOL_VERSION = 'network.protocol.version' as const;
 export const ATTR_CLIENT_ADDRESS = 'client.address' as const;
 export const ATTR_CLIENT_PORT = 'client.port' as const;
+export const ATTR_SERVER_ADDRESS = 'server.address' as const;
+export const ATTR_SERVER_PORT = 'server.port' as const;
 export const NETWORK_TRANSPORT_VALUE_PIPE = 'pipe' as const;
 export const NETWORK_TRANSPORT_VALUE_TCP = 'tcp' as const;
 
@@ -74,6 +80,8 @@ export const ERROR_TYPE_TOOL_ERROR = 'tool_error' as const;
 export const ERROR_TYPE_CANCELLED = 'cancelled' as const;
 export const ERROR_TYPE_CONNECTION_CLOSED = 'connection_closed' as const;
 export const ERROR_TYPE_SEND_FAILED = 'send_failed' as const;
+/** The sender gave up waiting for the response (the conventions' example value for a request without one). */
+export const ERROR_TYPE_TIMEOUT = 'timeout' as const;
 
 /** Non-standard: stable, non-reversible client ID (HMAC); see README "Client tracking". */
 export const ATTR_MCP_CLIENT_TRACKING_ID = 'mcp.client.tracking_id' as const;

@@ -9,6 +9,7 @@ import { recordedAddress } from './client-address';
 import { applyEnvelope } from './envelope';
 import { classifyResponse } from './errors';
 import { SessionLifecycle } from './session-lifecycle';
+import type { ServerRequests } from './client/server-requests';
 import { capLength, MAX_NAME_LENGTH, Targets } from './targets';
 import type { JsonRpcId, JsonRpcRequestLike, JsonRpcResponseLike, MessageExtraLike, ServerLike, TransportLike } from './internal-types';
 import type { ClientOperationTally, McpMetrics } from './metrics';
@@ -58,6 +59,8 @@ type Outcome = McpResponseInfo['outcome'];
  */
 export class ServerTelemetry {
   readonly lifecycle: SessionLifecycle;
+  /** The server's own requests to its client (set by the instrumentation). */
+  outgoing?: ServerRequests;
   private readonly targets: Targets;
 
   constructor(private readonly source: TelemetrySource) {

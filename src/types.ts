@@ -50,6 +50,12 @@ export type McpRedactFunction = (value: unknown, info: McpRedactInfo) => unknown
 export type McpStatusCodeAttribute = 'rpc.response.status_code' | 'rpc.status_code' | 'both';
 
 export interface McpInstrumentationConfig extends InstrumentationConfig {
+  /**
+   * Trace the MCP clients of this process too (the SDK's `Client`): a `CLIENT` span per request and notification
+   * it sends, trace context in `params._meta`, `mcp.client.operation.duration` and `mcp.client.session.duration`.
+   * Also the server's own requests to its client (sampling, elicitation, roots, ping). @default true
+   */
+  client?: boolean;
   /** Methods that get no span and no metric point, e.g. `['ping']`. @default [] */
   ignoreMethods?: string[];
   /** Return `true` to skip telemetry for a message. Runs before the span starts. */

@@ -18,7 +18,7 @@ const pristineOnRequest = serverModule.Server.prototype as unknown as { _onreque
 const inheritedOnRequest = pristineOnRequest._onrequest;
 
 // Created first, disabled, before any provider is registered.
-const instrumentation = new McpInstrumentation({ enabled: false });
+const instrumentation = new McpInstrumentation({ enabled: false, client: false });
 instrumentation.instrument(serverModule);
 
 const spans = new InMemorySpanExporter();
@@ -85,7 +85,7 @@ describe('enable/disable lifecycle with global providers only', () => {
 
   it('a second instrumentation does not patch twice', async () => {
     spans.reset();
-    const second = new McpInstrumentation();
+    const second = new McpInstrumentation({ client: false });
     expect(second.instrument(serverModule)).toBe(false);
     const conn = await connectInMemory();
     await conn.client.ping();

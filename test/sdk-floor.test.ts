@@ -12,7 +12,7 @@ import * as path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { connectHttpClient, killAllHttpChildren, startHttpChild, stopHttpChild } from './helpers/http-child';
 import { exportEnv, OTLP_SPAN_KIND, startOtlpReceiver } from './helpers/otlp-receiver';
-import type { OtlpReceiver } from './helpers/otlp-receiver';
+import type { OtlpReceiver, ReceivedSpan } from './helpers/otlp-receiver';
 import { currentRuntime, npmInstall, packTarball } from './helpers/runtimes';
 import { FIXTURES, startStdioChild, stopAllChildren, waitUntil, withTimeout } from './helpers/stdio-child';
 
@@ -117,9 +117,14 @@ describe(`@modelcontextprotocol/server ${V2_FLOOR}`, () => {
     child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
     const code = await withTimeout(new Promise<number | null>((resolve) => child.once('exit', resolve)), 20_000, 'the v2 app to exit');
     expect(code, stderr).toBe(0);
-    await waitUntil(() => ofService(receiver.spans(), service).some((s) => s.name === 'tools/call add'), WAIT, 'the tools/call span');
-    const call = ofService(receiver.spans(), service).find((s) => s.name === 'tools/call add')!;
+    const isCall = (kind: number) => (s: ReceivedSpan) => s.name === 'tools/call add' && s.kind === kind;
+    await waitUntil(() => ofService(receiver.spans(), service).some(isCall(OTLP_SPAN_KIND.SERVER)), WAIT, 'the tools/call span');
+    const call = ofService(receiver.spans(), service).find(isCall(OTLP_SPAN_KIND.SERVER))!;
     expect(call.attributes['gen_ai.tool.name']).toBe('add');
     expect(call.attributes['mcp.client.name']).toBe('v2-fixture-client');
+    // The 2.0.0 client in the same process is traced too: its CLIENT span is the server span's parent.
+    const sent = ofService(receiver.spans(), service).find(isCall(OTLP_SPAN_KIND.CLIENT));
+    expect(sent, 'the CLIENT span of the 2.0.0 client').toBeDefined();
+    expect(call.parentSpanId).toBe(sent!.spanId);
   }, TEST_TIMEOUT);
 });

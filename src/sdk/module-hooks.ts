@@ -18,7 +18,7 @@ export const SDK_PACKAGE = '@modelcontextprotocol/sdk';
 /** The oldest tested (test/sdk-floor.test.ts): 1.10.0, the first with Streamable HTTP. */
 export const SUPPORTED_SDK_VERSIONS = ['>=1.10.0 <2'];
 /** SDK files whose exports hold the classes mcp-otel patches (relative to dist/<format>/). */
-const SDK_FILES = ['server/index.js', 'server/streamableHttp.js', 'server/sse.js'];
+const SDK_FILES = ['server/index.js', 'server/streamableHttp.js', 'server/sse.js', 'client/index.js'];
 
 type ExportsCallback = (exports: unknown) => void;
 
@@ -70,7 +70,7 @@ export function hookCommonJs(onLoad: ExportsCallback, diag: DiagLogger): { unhoo
   });
 }
 
-const CJS_FILE = /[/\\]@modelcontextprotocol[/\\]sdk[/\\]dist[/\\]cjs[/\\]server[/\\](index|streamableHttp|sse)\.js$/;
+const CJS_FILE = /[/\\]@modelcontextprotocol[/\\]sdk[/\\]dist[/\\]cjs[/\\](server[/\\](index|streamableHttp|sse)|client[/\\]index)\.js$/;
 
 /** Patches CommonJS SDK copies that were loaded before the instrumentation was enabled. */
 export function patchLoadedCommonJs(onLoad: ExportsCallback): void {

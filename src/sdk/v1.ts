@@ -6,6 +6,8 @@ import type { HttpPeer } from '../internal-types';
 import type { JsonRpcRequestLike, JsonRpcResponseLike, MessageExtraLike, ServerLike, TransportLike } from '../internal-types';
 import type { ServerTelemetry } from '../server-telemetry';
 import { telemetryExtra } from './web-request';
+import type { PreparedSend } from '../client/client-telemetry';
+import type { ServerRequests } from '../client/server-requests';
 
 /*
  * How mcp-otel hooks @modelcontextprotocol/sdk 1.x (README, "How the SDK is hooked"):
@@ -236,6 +238,9 @@ function wrapTransport(transport: TransportWithState, telemetry: ServerTelemetry
       const sessions = this[SESSIONS];
       if (sessions !== undefined && isResponse(message)) state = sessionOfResponse(sessions, message, telemetry);
     }
+    if (state !== undefined && telemetry.outgoing !== undefined && !isResponse(message)) {
+      return sendOwn(this, state, message, options, original, telemetry.outgoing, diag) as Promise<void>;
+    }
     if (state === undefined || state.pending.size === 0 || !isResponse(message)) {
       return original.call(this, message, options);
     }
@@ -251,6 +256,23 @@ function wrapTransport(transport: TransportWithState, telemetry: ServerTelemetry
     return sent as Promise<void>;
   };
   transport[SEND_WRAPPED] = true;
+}
+
+/** A request (or notification) of the server's own: its span is the active context while the transport sends it. */
+function sendOwn(transport: TransportWithState, state: ConnectionState, message: unknown, options: unknown, original: TransportLike['send'], outgoing: ServerRequests, diag: DiagLogger): unknown {
+  let prepared: PreparedSend | undefined;
+  guard(diag, () => (prepared = outgoing.sending(state, message)));
+  if (prepared === undefined) return original.call(transport, message, options);
+  const send = prepared;
+  let sent: unknown;
+  try {
+    sent = context.with(send.context, () => original.call(transport, send.message, options));
+  } catch (err) {
+    guard(diag, () => outgoing.sent(state, message, undefined, err ?? new Error('send threw')));
+    throw err;
+  }
+  guard(diag, () => outgoing.sent(state, message, sent));
+  return sent;
 }
 
 /**
@@ -344,8 +366,15 @@ export function patchServerClass(Server: unknown, telemetry: ServerTelemetry, di
         if (states !== undefined) {
           const { state, sessions } = states;
           if (state !== undefined) guard(diag, () => telemetry.lifecycle.connectionClosed(state));
+          if (state !== undefined && telemetry.outgoing) guard(diag, () => telemetry.outgoing!.closed(state));
           if (sessions !== undefined) closeSessions(sessions, telemetry, diag);
         }
+        return original.apply(this, arguments as never);
+      },
+    _onresponse: (original) =>
+      function _onresponse(this: ServerLike, response: unknown) {
+        const state = telemetry.outgoing ? statesOf(this)?.state : undefined;
+        if (state !== undefined) guard(diag, () => telemetry.outgoing!.responseReceived(state, response));
         return original.apply(this, arguments as never);
       },
     _onerror: (original) =>

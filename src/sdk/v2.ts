@@ -9,13 +9,15 @@ import { InstrumentationNodeModuleDefinition } from '@opentelemetry/instrumentat
  */
 
 export const SDK_V2_PACKAGE = '@modelcontextprotocol/server';
+/** The 2.x client package bundles its own Protocol and Client. */
+export const SDK_V2_CLIENT_PACKAGE = '@modelcontextprotocol/client';
 export const SUPPORTED_SDK_V2_VERSIONS = ['>=2.0.0 <3'];
 
 type ExportsCallback = (exports: unknown) => void;
 
-export function v2ModuleDefinition(onLoad: ExportsCallback, onUnload: ExportsCallback): InstrumentationNodeModuleDefinition {
+export function v2ModuleDefinition(onLoad: ExportsCallback, onUnload: ExportsCallback, pkg = SDK_V2_PACKAGE): InstrumentationNodeModuleDefinition {
   return new InstrumentationNodeModuleDefinition(
-    SDK_V2_PACKAGE,
+    pkg,
     SUPPORTED_SDK_V2_VERSIONS,
     (exports) => {
       onLoad(exports);

@@ -28,8 +28,13 @@ metrics.setGlobalMeterProvider(new MeterProvider({ readers: [metricReader] }));
 
 let instrumentation: McpInstrumentation | undefined;
 
-/** Creates (once per test file) the instrumentation and patches the ESM SDK classes the tests import. */
+/**
+ * Creates (once per test file) the instrumentation and patches the ESM SDK classes the tests import. The
+ * tests' own clients are traced only when a test asks for it (`client: true`, test/client.test.ts): the server
+ * tests assert on the server's spans.
+ */
 export async function instrument(config: McpInstrumentationConfig = {}): Promise<McpInstrumentation> {
+  config = { client: false, ...config };
   if (!instrumentation) {
     instrumentation = new McpInstrumentation(config);
     instrumentation.instrument(await import('@modelcontextprotocol/sdk/server/index.js'));
