@@ -20,7 +20,7 @@ export function recordClientActivity(
   durationMs: number,
 ): void {
   const errorType = metricAttributes[ATTR_ERROR_TYPE] as string | undefined;
-  const session = state.session;
+  const session = state.session ?? state.synthesizedSession?.session;
   if (session && session.endTime === undefined) {
     session.requestCount++;
     if (errorType !== undefined) session.errorCount++;
@@ -37,7 +37,7 @@ export function recordClientActivity(
   const prompt = metricAttributes[ATTR_GEN_AI_PROMPT_NAME];
   if (typeof prompt === 'string') activity.promptName = prompt;
   if (errorType !== undefined) activity.errorType = errorType;
-  const sessionId = state.sessionId;
+  const sessionId = state.sessionId ?? session?.id;
   if (sessionId !== undefined) activity.sessionId = sessionId;
   try {
     const result = store.record(trackingId, activity);

@@ -97,6 +97,12 @@ export class ConnectionState {
   /** Whether an identity was computed at all. */
   identified = false;
   session: SessionRecord | undefined;
+  /** The request named its stateless-revision envelope (no `initialize` on this connection). */
+  statelessRevision = false;
+  /** For a stateless-revision request: the holder of the client's synthesised session. */
+  synthesizedSession: ConnectionState | undefined;
+  /** This state only holds a synthesised session: it has no server or transport of its own. */
+  synthetic = false;
   /** Why the transport is closing, when something that knows said so first (server.close, HTTP DELETE, stdin end). */
   closeReason: McpDisconnectReason | undefined;
   /** The last transport error, to tell an error-driven close from others. */
@@ -128,6 +134,28 @@ export class ConnectionState {
     this.stdio = options?.stdio === true;
     const client = this.sharedServer ? undefined : safeClientVersion(server);
     if (!client || !this.setClientInfo(client)) this.rebuild();
+  }
+
+  /**
+   * A holder for the synthesised session of the client `from` speaks for: the same client, transport kind
+   * and identity, but none of the per-request server's objects (it outlives them).
+   */
+  static synthesizedFrom(from: ConnectionState): ConnectionState {
+    const holder = new ConnectionState(NO_SERVER, NO_TRANSPORT, from.activity);
+    holder.synthetic = true;
+    holder._kind = from._kind;
+    holder._httpVersion = from._httpVersion;
+    holder.protocolVersion = from.protocolVersion;
+    holder.clientName = from.clientName;
+    holder.clientVersion = from.clientVersion;
+    holder.identified = from.identified;
+    holder.trackingId = from.trackingId;
+    holder.metricTrackingId = from.metricTrackingId;
+    holder.clientType = from.clientType;
+    holder.user = from.user;
+    holder._userAttributes = from._userAttributes;
+    holder.rebuild();
+    return holder;
   }
 
   /** Called per message with what the transport passed along; cheap when nothing changed. */
@@ -241,6 +269,9 @@ export class ConnectionState {
     this.metricAttributes = metric;
   }
 }
+
+const NO_SERVER: ServerLike = {};
+const NO_TRANSPORT: TransportLike = { send: () => undefined };
 
 function safeClientVersion(server: ServerLike): { name?: unknown; version?: unknown } | undefined {
   try {

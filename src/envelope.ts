@@ -21,7 +21,11 @@ const REVISION = /^(?:\d{4}-\d{2}-\d{2}|DRAFT-[\w.-]{1,32})$/;
  */
 export function applyEnvelope(state: ConnectionState, meta: Record<string, unknown>): boolean {
   const version = meta[META_PROTOCOL_VERSION];
-  if (typeof version === 'string' && version !== state.protocolVersion && REVISION.test(version)) state.setProtocolVersion(version);
+  if (typeof version === 'string') {
+    if (version !== state.protocolVersion && REVISION.test(version)) state.setProtocolVersion(version);
+    // A request that names its revision is one of the stateless revision: its session is synthesised.
+    if (version === state.protocolVersion) state.statelessRevision = true;
+  }
   const info = meta[META_CLIENT_INFO];
   if (info === null || typeof info !== 'object' || Array.isArray(info)) return false;
   return state.setClientInfo(info as { name?: unknown; version?: unknown });

@@ -89,6 +89,8 @@ export const ATTR_MCP_CLIENT_TRACKING_ID = 'mcp.client.tracking_id' as const;
 export const ATTR_MCP_CLIENT_TYPE = 'mcp.client.type' as const;
 /** Non-standard: whether the tracking ID was seen in an earlier session of this process. */
 export const ATTR_MCP_CLIENT_RETURNING = 'mcp.client.returning' as const;
+/** Non-standard: the session was synthesised from a stateless-revision client's tracking ID and inactivity (no `initialize`, no session id). */
+export const ATTR_MCP_SESSION_SYNTHESIZED = 'mcp.session.synthesized' as const;
 /** Non-standard: why a session ended. */
 export const ATTR_MCP_SESSION_DISCONNECT_REASON = 'mcp.session.disconnect_reason' as const;
 /** Non-standard: capabilities the client declared at initialize. */

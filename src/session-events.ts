@@ -11,6 +11,7 @@ import {
   ATTR_MCP_PROTOCOL_VERSION,
   ATTR_MCP_SESSION_DISCONNECT_REASON,
   ATTR_MCP_SESSION_ID,
+  ATTR_MCP_SESSION_SYNTHESIZED,
   ATTR_NETWORK_TRANSPORT,
 } from './semconv';
 import type { SessionRecord } from './sessions';
@@ -40,6 +41,7 @@ export function sessionEventAttributes(state: ConnectionState, session: SessionR
   if (session.trackingId !== undefined) attrs[ATTR_MCP_CLIENT_TRACKING_ID] = session.trackingId;
   if (session.protocolVersion !== undefined) attrs[ATTR_MCP_PROTOCOL_VERSION] = session.protocolVersion;
   if (session.transport !== undefined) attrs[ATTR_NETWORK_TRANSPORT] = session.transport;
+  if (session.synthesized) attrs[ATTR_MCP_SESSION_SYNTHESIZED] = true;
   Object.assign(attrs, state.userAttributes);
   if (session.endTime !== undefined) {
     attrs[ATTR_MCP_SESSION_DISCONNECT_REASON] = session.disconnectReason;

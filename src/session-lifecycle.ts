@@ -6,6 +6,7 @@ import type { MessageExtraLike } from './internal-types';
 import type { McpMetrics } from './metrics';
 import { ATTR_MCP_CLIENT_CAPABILITIES, ATTR_MCP_PROTOCOL_VERSION, ATTR_MCP_SESSION_ID, ERROR_TYPE_CONNECTION_CLOSED } from './semconv';
 import { SessionTracker } from './sessions';
+import { SynthesizedSessions } from './synthesized-sessions';
 import type { McpDisconnectReason } from './types';
 
 /** How long after a transport error a close still counts as caused by it. */
@@ -27,6 +28,7 @@ export interface LifecycleSource {
 export class SessionLifecycle {
   readonly sessions: SessionTracker;
   private readonly identity: IdentityResolver;
+  private readonly synthesized: SynthesizedSessions;
 
   constructor(
     private readonly source: LifecycleSource,
@@ -34,6 +36,7 @@ export class SessionLifecycle {
   ) {
     this.sessions = new SessionTracker(source);
     this.sessions.onIdle = (state) => this.idle(state);
+    this.synthesized = new SynthesizedSessions(this.sessions, source.diag);
     this.identity = new IdentityResolver(source, (what, err) => source.diag.error(`mcp-otel: ${what} failed`, err));
   }
 
@@ -59,13 +62,19 @@ export class SessionLifecycle {
       const metricId = identity.trackingId === undefined ? undefined : this.sessions.metricTrackingId(identity.trackingId);
       state.setIdentity(identity, metricId, key);
     }
-    this.touch(state);
+    if (state.session === undefined && state.statelessRevision && this.source.config.sessionIdleTimeout > 0) {
+      state.synthesizedSession = this.synthesized.sessionFor(state);
+    } else this.touch(state);
   }
 
   /** Any message counts as activity; a client that returns after a timeout starts a new session. */
   touch(state: ConnectionState): void {
-    const session = state.session;
+    const session = state.session ?? state.synthesizedSession?.session;
     if (session === undefined) return;
+    if (state.session === undefined) {
+      if (session.endTime === undefined) session.lastActivity = Date.now();
+      return;
+    }
     if (session.endTime === undefined) session.lastActivity = Date.now();
     else if (session.disconnectReason === 'timeout') this.sessions.start(state, session.capabilities);
   }
@@ -134,7 +143,7 @@ export class SessionLifecycle {
       reason = 'error';
       errorType = state.lastError.type;
     } else reason = state.closesOnPeerDisconnect ? 'client_disconnect' : 'server_shutdown';
-    this.sessions.end(state, reason, errorType);
+    if (this.sessions.end(state, reason, errorType) && state.synthetic) this.synthesized.ended(state);
     state.detach?.();
     state.detach = undefined;
   }
@@ -149,6 +158,10 @@ export class SessionLifecycle {
 
   private idle(state: ConnectionState): void {
     this.sessions.end(state, 'timeout');
+    if (state.synthetic) {
+      this.synthesized.ended(state);
+      return; // no transport of its own to close
+    }
     if (!this.source.config.closeIdleSessions) return;
     const warn = (err: unknown) => this.source.diag.warn('mcp-otel: closing an idle session failed', err);
     try {

@@ -10,6 +10,7 @@ import {
   ATTR_MCP_CLIENT_TYPE,
   ATTR_MCP_PROTOCOL_VERSION,
   ATTR_MCP_SESSION_DISCONNECT_REASON,
+  ATTR_MCP_SESSION_SYNTHESIZED,
   ATTR_NETWORK_PROTOCOL_NAME,
   ATTR_NETWORK_TRANSPORT,
   TRACKING_ID_OVERFLOW,
@@ -83,6 +84,7 @@ export class SessionTracker {
       errorCount: 0,
       lastActivity: now,
     };
+    if (state.synthetic) session.synthesized = true;
     state.startSession(session);
     this.open.add(state);
     const attrs = this.sessionAttributes(state);
@@ -155,6 +157,7 @@ export class SessionTracker {
     const attrs: Attributes = { [ATTR_MCP_CLIENT_TYPE]: state.clientType };
     if (state.networkTransport) attrs[ATTR_NETWORK_TRANSPORT] = state.networkTransport;
     if (state.networkProtocolName) attrs[ATTR_NETWORK_PROTOCOL_NAME] = state.networkProtocolName;
+    if (state.synthetic) attrs[ATTR_MCP_SESSION_SYNTHESIZED] = true;
     return attrs;
   }
 }

@@ -130,7 +130,8 @@ export interface McpInstrumentationConfig extends InstrumentationConfig {
    */
   maxMetricAttributeValues?: number;
   /**
-   * A session with no activity for this many milliseconds ends with reason `timeout`; 0 disables.
+   * A session with no activity for this many milliseconds ends with reason `timeout`; 0 disables. It is also
+   * the inactivity window of the sessions synthesised for stateless-revision clients (0: none are synthesised).
    * Env: `OTEL_INSTRUMENTATION_MCP_SESSION_IDLE_TIMEOUT` (ms). @default 1800000 (30 minutes)
    */
   sessionIdleTimeout?: number;
@@ -181,6 +182,12 @@ export interface McpSession {
   readonly errorType?: string;
   readonly requestCount: number;
   readonly errorCount: number;
+  /**
+   * True for a session mcp-otel synthesised for a client of the stateless revision (2026-07-28), which sends
+   * no `initialize` and no session id: it spans the client's requests (by tracking ID) until
+   * `sessionIdleTimeout` passes without one, and ends with `timeout` or `server_shutdown`.
+   */
+  readonly synthesized?: boolean;
 }
 
 export interface McpUserContext {
