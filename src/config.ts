@@ -1,5 +1,5 @@
-import type { AddressMode } from './client-address';
-import { DEFAULT_TRACKING_SECRET } from './tracking-id';
+import type { AddressMode } from './identity/client-address';
+import { DEFAULT_TRACKING_SECRET } from './identity/tracking-id';
 import type { ClientActivityStore, McpInstrumentationConfig, McpStatusCodeAttribute } from './types';
 
 /** Headers that are never recorded, whatever the configuration says. */

@@ -1,6 +1,6 @@
 export { McpInstrumentation } from './instrumentation';
-export { register } from './register';
-export type { RegisterHandle, RegisterOptions } from './register';
+export { register } from './register/register';
+export type { RegisterHandle, RegisterOptions } from './register/register';
 export type {
   McpIgnoreRequestHook,
   McpInstrumentationConfig,
@@ -12,10 +12,10 @@ export type {
   McpResponseInfo,
   McpStatusCodeAttribute,
 } from './types';
-export { InMemoryActivityStore } from './activity-store';
-export type { InMemoryActivityStoreOptions } from './activity-store';
-export { registerActivityTool } from './activity-tool';
-export type { ActivityToolOptions, ActivityToolServer } from './activity-tool';
+export { InMemoryActivityStore } from './activity/store';
+export type { InMemoryActivityStoreOptions } from './activity/store';
+export { registerActivityTool } from './activity/tool';
+export type { ActivityToolOptions, ActivityToolServer } from './activity/tool';
 export type {
   ActivityQuery,
   ClientActivity,

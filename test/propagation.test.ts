@@ -92,7 +92,7 @@ describe('trace context from params._meta', () => {
 
 describe('parentFromMeta (unit)', () => {
   it('tolerates any _meta shape (the SDK drops such requests itself, so they never reach a handler)', async () => {
-    const { parentFromMeta } = await import('../dist/cjs/propagation.js');
+    const { parentFromMeta } = await import('../dist/cjs/internal.js');
     for (const meta of ['a string', [1, 2], null, 42, undefined, { traceparent: ['x'] }]) {
       const { parent, links } = parentFromMeta({ _meta: meta as never });
       expect(trace.getSpanContext(parent)).toBeUndefined();

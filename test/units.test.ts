@@ -1,10 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { resolveConfig } from '../dist/cjs/config.js';
-import { classifyResponse, cleanErrorMessage } from '../dist/cjs/errors.js';
-import { PACKAGE_NAME, PACKAGE_VERSION } from '../dist/cjs/version.js';
-import { recordedAddress, truncateAddress } from '../dist/cjs/client-address.js';
-import { IdentityResolver } from '../dist/cjs/identity.js';
-import { httpServerSpanOverrides } from '../dist/cjs/http-privacy.js';
+import {
+  classifyResponse,
+  cleanErrorMessage,
+  httpServerSpanOverrides,
+  IdentityResolver,
+  PACKAGE_NAME,
+  PACKAGE_VERSION,
+  recordedAddress,
+  resolveConfig,
+  truncateAddress,
+} from '../dist/cjs/internal.js';
 import pkg from '../package.json';
 
 describe('version', () => {

@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { diag } from '@opentelemetry/api';
-import { sdkVersion, supported } from './sdk/module-hooks';
+import { sdkVersion, supported } from './module-hooks';
 
 /*
  * An ES module application's SDK cannot be hooked without a loader hook (`node --import mcp-otel/register`

@@ -1,9 +1,9 @@
 import type { Attributes, DiagLogger } from '@opentelemetry/api';
-import type { ResolvedConfig } from './config';
-import type { ConnectionState } from './connection';
-import type { ClientOperationTally } from './metrics';
-import { ATTR_ERROR_TYPE, ATTR_GEN_AI_PROMPT_NAME, ATTR_GEN_AI_TOOL_NAME, ATTR_MCP_METHOD_NAME } from './semconv';
-import type { ClientActivity } from './types';
+import type { ResolvedConfig } from '../config';
+import type { ConnectionState } from '../connection';
+import type { ClientOperationTally } from '../telemetry/metrics';
+import { ATTR_ERROR_TYPE, ATTR_GEN_AI_PROMPT_NAME, ATTR_GEN_AI_TOOL_NAME, ATTR_MCP_METHOD_NAME } from '../semconv';
+import type { ClientActivity } from '../types';
 
 /**
  * Per-client accounting of one finished operation: the session's counters,

@@ -14,7 +14,7 @@ import {
   METRIC_MCP_SERVER_SESSION_ACTIVE,
   METRIC_MCP_SERVER_SESSION_DURATION,
   METRIC_MCP_SERVER_SESSION_STARTED,
-} from './semconv';
+} from '../semconv';
 
 /**
  * The instruments mcp-otel records. Created from the instrumentation's meter

@@ -4,10 +4,10 @@ import type { ConnectionState } from '../connection';
 import { HTTP_PEER, HTTP_REQUEST_KEY } from '../connection';
 import type { HttpPeer } from '../internal-types';
 import type { JsonRpcRequestLike, JsonRpcResponseLike, MessageExtraLike, ServerLike, TransportLike } from '../internal-types';
-import type { ServerTelemetry } from '../server-telemetry';
+import type { ServerTelemetry } from '../telemetry/server';
 import { telemetryExtra } from './web-request';
-import type { PreparedSend } from '../client/client-telemetry';
-import type { ServerRequests } from '../client/server-requests';
+import type { PreparedSend } from '../telemetry/client';
+import type { ServerRequests } from '../telemetry/server-requests';
 
 /*
  * How mcp-otel hooks @modelcontextprotocol/sdk 1.x (README, "How the SDK is hooked"):

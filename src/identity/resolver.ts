@@ -1,10 +1,10 @@
 import type { Attributes } from '@opentelemetry/api';
 import { classifyClient } from './client-type';
-import type { ResolvedConfig } from './config';
-import type { MessageExtraLike } from './internal-types';
-import { ATTR_MCP_AUTH_CLIENT_ID, ATTR_MCP_AUTH_SCOPES, ATTR_USER_EMAIL, ATTR_USER_FULL_NAME, ATTR_USER_HASH } from './semconv';
+import type { ResolvedConfig } from '../config';
+import type { MessageExtraLike } from '../internal-types';
+import { ATTR_MCP_AUTH_CLIENT_ID, ATTR_MCP_AUTH_SCOPES, ATTR_USER_EMAIL, ATTR_USER_FULL_NAME, ATTR_USER_HASH } from '../semconv';
 import { TrackingIdGenerator } from './tracking-id';
-import type { McpTrackingIdContext, McpUserContext } from './types';
+import type { McpTrackingIdContext, McpUserContext } from '../types';
 
 /*
  * Who a connection's client is: tracking ID, client type and user context,

@@ -1,13 +1,13 @@
 import type { Attributes, DiagLogger, Span } from '@opentelemetry/api';
-import type { ResolvedConfig } from './config';
-import type { ConnectionState } from './connection';
-import { credentialKey, IdentityResolver } from './identity';
-import type { MessageExtraLike } from './internal-types';
-import type { McpMetrics } from './metrics';
-import { ATTR_MCP_CLIENT_CAPABILITIES, ATTR_MCP_PROTOCOL_VERSION, ATTR_MCP_SESSION_ID, ERROR_TYPE_CONNECTION_CLOSED } from './semconv';
-import { SessionTracker } from './sessions';
-import { SynthesizedSessions } from './synthesized-sessions';
-import type { McpDisconnectReason } from './types';
+import type { ResolvedConfig } from '../config';
+import type { ConnectionState } from '../connection';
+import { credentialKey, IdentityResolver } from '../identity/resolver';
+import type { MessageExtraLike } from '../internal-types';
+import type { McpMetrics } from '../telemetry/metrics';
+import { ATTR_MCP_CLIENT_CAPABILITIES, ATTR_MCP_PROTOCOL_VERSION, ATTR_MCP_SESSION_ID, ERROR_TYPE_CONNECTION_CLOSED } from '../semconv';
+import { SessionTracker } from './tracker';
+import { SynthesizedSessions } from './synthesized';
+import type { McpDisconnectReason } from '../types';
 
 /** How long after a transport error a close still counts as caused by it. */
 const ERROR_CLOSE_WINDOW_MS = 1000;

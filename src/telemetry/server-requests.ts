@@ -1,5 +1,5 @@
 import type { ConnectionState } from '../connection';
-import type { ClientTelemetry, OutgoingChannel, PreparedSend } from './client-telemetry';
+import type { ClientTelemetry, OutgoingChannel, PreparedSend } from './client';
 
 /*
  * The server's own requests to its client while it handles a call (`sampling/createMessage`,

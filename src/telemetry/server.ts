@@ -1,17 +1,17 @@
 import { context, createContextKey, diag as globalDiag, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { Attributes, Context, DiagLogger, Span, Tracer } from '@opentelemetry/api';
 import { captureHeaders, captureRequestContent, captureToolResult } from './capture';
-import type { ResolvedConfig } from './config';
-import { ConnectionState } from './connection';
-import type { ConnectionOptions, PendingRequest } from './connection';
-import { recordClientActivity } from './activity';
-import { recordedAddress } from './client-address';
-import { applyEnvelope } from './envelope';
+import type { ResolvedConfig } from '../config';
+import { ConnectionState } from '../connection';
+import type { ConnectionOptions, PendingRequest } from '../connection';
+import { recordClientActivity } from '../activity/record';
+import { recordedAddress } from '../identity/client-address';
+import { applyEnvelope } from '../identity/envelope';
 import { classifyResponse } from './errors';
-import { SessionLifecycle } from './session-lifecycle';
-import type { ServerRequests } from './client/server-requests';
+import { SessionLifecycle } from '../session/lifecycle';
+import type { ServerRequests } from './server-requests';
 import { capLength, MAX_NAME_LENGTH, Targets } from './targets';
-import type { JsonRpcId, JsonRpcRequestLike, JsonRpcResponseLike, MessageExtraLike, ServerLike, TransportLike } from './internal-types';
+import type { JsonRpcId, JsonRpcRequestLike, JsonRpcResponseLike, MessageExtraLike, ServerLike, TransportLike } from '../internal-types';
 import type { ClientOperationTally, McpMetrics } from './metrics';
 import { parentFromMeta } from './propagation';
 import {
@@ -24,8 +24,8 @@ import {
   ATTR_RPC_RESPONSE_STATUS_CODE,
   ERROR_TYPE_CANCELLED,
   ERROR_TYPE_SEND_FAILED,
-} from './semconv';
-import type { McpRequestInfo, McpResponseInfo } from './types';
+} from '../semconv';
+import type { McpRequestInfo, McpResponseInfo } from '../types';
 
 /** Context key holding the ConnectionState of the request being handled (for the activity tool). */
 export const CONNECTION_KEY = createContextKey('mcp-otel.connection');

@@ -1,4 +1,4 @@
-import type { ActivityQuery, ClientActivity, ClientActivityStats, ClientActivityStore } from './types';
+import type { ActivityQuery, ClientActivity, ClientActivityStats, ClientActivityStore } from '../types';
 
 /*
  * The default ClientActivityStore: in memory, bounded twice. At most

@@ -1,9 +1,9 @@
 import { context, propagation, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { Attributes, Context, DiagLogger, Span, Tracer } from '@opentelemetry/api';
 import type { ResolvedConfig } from '../config';
-import { cleanErrorMessage } from '../errors';
+import { cleanErrorMessage } from './errors';
 import type { JsonRpcId } from '../internal-types';
-import type { McpMetrics } from '../metrics';
+import type { McpMetrics } from './metrics';
 import {
   ATTR_ERROR_TYPE,
   ATTR_JSONRPC_REQUEST_ID,
@@ -16,7 +16,7 @@ import {
   ERROR_TYPE_TIMEOUT,
   ERROR_TYPE_TOOL_ERROR,
 } from '../semconv';
-import { capLength, MAX_NAME_LENGTH, Targets } from '../targets';
+import { capLength, MAX_NAME_LENGTH, Targets } from './targets';
 
 /*
  * What the messages an MCP peer *sends* become (the conventions' `mcp.client` span): a CLIENT span per request,

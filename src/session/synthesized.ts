@@ -1,6 +1,6 @@
 import type { DiagLogger } from '@opentelemetry/api';
-import { ConnectionState } from './connection';
-import type { SessionTracker } from './sessions';
+import { ConnectionState } from '../connection';
+import type { SessionTracker } from './tracker';
 
 /** Open synthesised sessions kept at most (one per client); past it, new clients get none until some end. */
 const MAX_SYNTHESIZED = 10_000;

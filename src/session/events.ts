@@ -1,5 +1,5 @@
 import type { Attributes } from '@opentelemetry/api';
-import type { ConnectionState } from './connection';
+import type { ConnectionState } from '../connection';
 import {
   ATTR_ERROR_TYPE,
   ATTR_MCP_CLIENT_CAPABILITIES,
@@ -13,8 +13,8 @@ import {
   ATTR_MCP_SESSION_ID,
   ATTR_MCP_SESSION_SYNTHESIZED,
   ATTR_NETWORK_TRANSPORT,
-} from './semconv';
-import type { SessionRecord } from './sessions';
+} from '../semconv';
+import type { SessionRecord } from './tracker';
 
 /*
  * Session start and end as OpenTelemetry log events (`mcp.session.start`,

@@ -1,4 +1,4 @@
-import type { ConnectionState } from './connection';
+import type { ConnectionState } from '../connection';
 
 /*
  * The per-request envelope of the stateless MCP revision (2026-07-28, SEP-2575): no

@@ -1,7 +1,7 @@
 import { context } from '@opentelemetry/api';
-import type { ConnectionState } from './connection';
-import { CONNECTION_KEY, putConnectionInContext } from './server-telemetry';
-import type { ActivityQuery, ClientActivityStore } from './types';
+import type { ConnectionState } from '../connection';
+import { CONNECTION_KEY, putConnectionInContext } from '../telemetry/server';
+import type { ActivityQuery, ClientActivityStore } from '../types';
 
 /** The part of McpServer the activity tool needs (structural: the SDK is not a dependency). */
 export interface ActivityToolServer {

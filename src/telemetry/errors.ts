@@ -1,4 +1,4 @@
-import { CALLER_FAULT_CODES, ERROR_TYPE_TOOL_ERROR } from './semconv';
+import { CALLER_FAULT_CODES, ERROR_TYPE_TOOL_ERROR } from '../semconv';
 
 /** How a response is recorded: see the MCP semantic conventions, "Recording errors". */
 export interface ResponseClassification {

@@ -6,7 +6,7 @@ import {
   ATTR_MCP_METHOD_NAME,
   ATTR_MCP_RESOURCE_URI,
   GEN_AI_OPERATION_NAME_VALUE_EXECUTE_TOOL,
-} from './semconv';
+} from '../semconv';
 
 /*
  * What a message is about (method, tool, prompt, resource) as span name and

@@ -10,7 +10,7 @@ import {
   NETWORK_TRANSPORT_VALUE_PIPE,
   NETWORK_TRANSPORT_VALUE_TCP,
 } from '../semconv';
-import type { ClientTelemetry, OutgoingChannel } from './client-telemetry';
+import type { ClientTelemetry, OutgoingChannel } from '../telemetry/client';
 
 /*
  * How mcp-otel hooks the SDK's `Client` (1.x `@modelcontextprotocol/sdk/client`, 2.x `@modelcontextprotocol/client`):

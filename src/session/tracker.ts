@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { Attributes } from '@opentelemetry/api';
-import type { ResolvedConfig } from './config';
-import type { ConnectionState } from './connection';
-import type { McpMetrics } from './metrics';
-import { EVENT_MCP_SESSION_END, EVENT_MCP_SESSION_START, sessionEventAttributes } from './session-events';
+import type { ResolvedConfig } from '../config';
+import type { ConnectionState } from '../connection';
+import type { McpMetrics } from '../telemetry/metrics';
+import { EVENT_MCP_SESSION_END, EVENT_MCP_SESSION_START, sessionEventAttributes } from './events';
 import {
   ATTR_ERROR_TYPE,
   ATTR_MCP_CLIENT_RETURNING,
@@ -14,8 +14,8 @@ import {
   ATTR_NETWORK_PROTOCOL_NAME,
   ATTR_NETWORK_TRANSPORT,
   TRACKING_ID_OVERFLOW,
-} from './semconv';
-import type { McpDisconnectReason, McpSession } from './types';
+} from '../semconv';
+import type { McpDisconnectReason, McpSession } from '../types';
 
 /** A session's mutable record; hooks get it typed as the read-only McpSession. */
 export type SessionRecord = { -readonly [K in keyof McpSession]: McpSession[K] } & { lastActivity: number };

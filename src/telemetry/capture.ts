@@ -1,10 +1,10 @@
 import type { Attributes } from '@opentelemetry/api';
-import type { ResolvedConfig } from './config';
+import type { ResolvedConfig } from '../config';
 import {
   ATTR_GEN_AI_PROMPT_VARIABLE_PREFIX,
   ATTR_GEN_AI_TOOL_CALL_ARGUMENTS,
   ATTR_GEN_AI_TOOL_CALL_RESULT,
-} from './semconv';
+} from '../semconv';
 
 /*
  * Opt-in content capture. Nothing here runs unless a capture option is on;

@@ -1,5 +1,5 @@
 import type { Attributes } from '@opentelemetry/api';
-import { PACKAGE_NAME, PACKAGE_VERSION } from './version';
+import { PACKAGE_NAME, PACKAGE_VERSION } from '../version';
 
 /*
  * Session events go out through whatever logger provider the application registered globally, found when an

@@ -1,5 +1,5 @@
 import type { Attributes } from '@opentelemetry/api';
-import type { ResolvedConfig } from './config';
+import type { ResolvedConfig } from '../config';
 
 /*
  * `register()` also starts @opentelemetry/instrumentation-http, which records on every incoming request the

@@ -3,12 +3,12 @@ import { createRequire } from 'node:module';
 import { diag, DiagLogLevel } from '@opentelemetry/api';
 import type { Attributes } from '@opentelemetry/api';
 import type { NodeSDK, NodeSDKConfiguration } from '@opentelemetry/sdk-node';
-import { resolveConfig } from './config';
+import { resolveConfig } from '../config';
 import { consoleExporterRequested, consoleExportersToStderr } from './console-exporters';
 import { stderrDiagLogger, warnOnce } from './diag-logger';
 import { httpServerSpanOverrides } from './http-privacy';
-import { McpInstrumentation } from './instrumentation';
-import type { McpInstrumentationConfig } from './types';
+import { McpInstrumentation } from '../instrumentation';
+import type { McpInstrumentationConfig } from '../types';
 
 export interface RegisterOptions {
   /** Configuration of the MCP instrumentation. */
