@@ -1,10 +1,9 @@
 import { context, createContextKey } from '@opentelemetry/api';
 import type { Attributes, Span } from '@opentelemetry/api';
-import type { HttpPeer, JsonRpcId, ServerLike, TransportLike } from './internal-types';
+import type { HttpPeer, JsonRpcId, ServerLike, SessionRecord, TransportLike } from './internal-types';
 import { CLIENT_TYPE_UNKNOWN } from './identity/client-type';
 import { capLength, MAX_NAME_LENGTH } from './telemetry/targets';
 import type { ClientIdentity } from './identity/resolver';
-import type { SessionRecord } from './session/tracker';
 import type { ClientActivityStore, McpDisconnectReason, McpUserContext } from './types';
 import {
   ATTR_MCP_CLIENT_NAME,

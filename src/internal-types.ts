@@ -1,8 +1,9 @@
 /*
- * Shapes mcp-otel reads from the MCP SDK and the wire. They are structural
- * copies, never imports: the SDK is an optional peer and its types must not
- * leak into mcp-otel's declarations. Never exported from the package.
+ * Shapes mcp-otel reads from the MCP SDK and the wire, and its own internal records. The SDK shapes are
+ * structural copies, never imports: the SDK is an optional peer and its types must not leak into mcp-otel's
+ * declarations. Never exported from the package.
  */
+import type { McpSession } from './types';
 
 export type JsonRpcId = string | number;
 
@@ -44,3 +45,6 @@ export interface HttpPeer {
   /** Node `IncomingMessage.headers` of the HTTP request (only on the per-request context value). */
   headers?: Record<string, string | string[] | undefined>;
 }
+
+/** A session's mutable record; hooks get it typed as the read-only McpSession. */
+export type SessionRecord = { -readonly [K in keyof McpSession]: McpSession[K] } & { lastActivity: number };

@@ -14,7 +14,7 @@ import {
   ATTR_MCP_SESSION_SYNTHESIZED,
   ATTR_NETWORK_TRANSPORT,
 } from '../semconv';
-import type { SessionRecord } from './tracker';
+import type { SessionRecord } from '../internal-types';
 
 /*
  * Session start and end as OpenTelemetry log events (`mcp.session.start`,

@@ -15,10 +15,9 @@ import {
   ATTR_NETWORK_TRANSPORT,
   TRACKING_ID_OVERFLOW,
 } from '../semconv';
-import type { McpDisconnectReason, McpSession } from '../types';
+import type { SessionRecord } from '../internal-types';
+import type { McpDisconnectReason } from '../types';
 
-/** A session's mutable record; hooks get it typed as the read-only McpSession. */
-export type SessionRecord = { -readonly [K in keyof McpSession]: McpSession[K] } & { lastActivity: number };
 
 export interface SessionSource {
   readonly config: ResolvedConfig;
