@@ -1,5 +1,5 @@
-import { metrics, trace } from '@opentelemetry/api';
-import type { Attributes, MeterProvider, Tracer, TracerProvider } from '@opentelemetry/api';
+import { diag as globalDiag, metrics, trace } from '@opentelemetry/api';
+import type { Attributes, DiagLogger, MeterProvider, Tracer, TracerProvider } from '@opentelemetry/api';
 import { InstrumentationBase } from '@opentelemetry/instrumentation';
 import type { InstrumentationNodeModuleDefinition } from '@opentelemetry/instrumentation';
 import { InMemoryActivityStore } from './activity/store';
@@ -8,6 +8,7 @@ import type { ResolvedConfig } from './config';
 import { warnOnce } from './register/diag-logger';
 import { dynamicImport, importEsmSdk, mainIsEsm, patchWhenImported } from './patch/esm-support';
 import { EventLogger } from './telemetry/log-events';
+import type { LogEmitter } from './telemetry/log-events';
 import { ClientOperationTally, McpMetrics } from './telemetry/metrics';
 import { hookCommonJs, moduleDefinitions, patchLoadedCommonJs } from './patch/module-hooks';
 import { patchHttpTransportClass, patchServerClass, unpatchClass } from './patch/sdk-v1';
@@ -16,7 +17,8 @@ import { ClientTelemetry } from './telemetry/client';
 import { patchClientClass, unpatchClientClass } from './patch/client';
 import { ServerRequests } from './telemetry/server-requests';
 import { ServerTelemetry } from './telemetry/server';
-import type { TelemetrySource } from './telemetry/server';
+import type { TelemetrySource } from './telemetry/source';
+import { callSafely } from './safely';
 import type { ClientActivityStore, McpDisconnectReason, McpInstrumentationConfig } from './types';
 import { PACKAGE_NAME, PACKAGE_VERSION } from './version';
 
@@ -29,11 +31,12 @@ type ClassKind = 'server' | 'streamable-http' | 'sse' | 'client';
  * (`new NodeSDK({ instrumentations: [new McpInstrumentation()] })`) or through
  * `register()`. `isEnabled()` is the single source of truth for whether it patches.
  */
-export class McpInstrumentation extends InstrumentationBase<McpInstrumentationConfig> implements TelemetrySource {
+export class McpInstrumentation extends InstrumentationBase<McpInstrumentationConfig> {
   // `declare`: these are set from the base constructor (setConfig,
   // _updateMetricInstruments, enable), before field initialisers would run.
   declare private _resolved: ResolvedConfig;
-  declare private _metrics: McpMetrics;
+  /** What the telemetry reads (never this class: its declaration is public). */
+  declare private _source: Source;
   declare private _telemetry: ServerTelemetry;
   declare private _clientTelemetry: ClientTelemetry;
   declare private _classes: Map<object, ClassKind>;
@@ -42,27 +45,26 @@ export class McpInstrumentation extends InstrumentationBase<McpInstrumentationCo
   declare private _globalMeterProvider: MeterProvider | null;
   /** Kept across setConfig() calls so reconfiguring does not drop recorded activity. */
   declare private _defaultStore: InMemoryActivityStore;
-  /** Kept across meter changes: the per-client counter is cumulative. */
-  declare private _tally: ClientOperationTally;
-  declare private _events: EventLogger;
   /** Set once a tracer provider was given explicitly; until then the tracer follows the global provider. */
   declare private _explicitTracer: boolean;
   declare private _tracerFrom: TracerProvider | undefined;
-  declare private _globalTracer: Tracer;
 
   constructor(config: McpInstrumentationConfig = {}) {
     super(PACKAGE_NAME, PACKAGE_VERSION, config);
+    this._sourceObject().diag = this._diag; // the base constructor creates _diag only after its first setConfig
   }
 
   override setConfig(config: McpInstrumentationConfig = {}): void {
     super.setConfig(config);
     this._defaultStore ??= new InMemoryActivityStore();
     this._resolved = resolveConfig(this._config, process.env, warnOnce, this._defaultStore);
+    this._sourceObject().config = this._resolved;
   }
 
   override setTracerProvider(tracerProvider: TracerProvider): void {
     super.setTracerProvider(tracerProvider);
     this._explicitTracer = true;
+    this._sourceObject().tracer = this.tracer;
   }
 
   override setMeterProvider(meterProvider: MeterProvider): void {
@@ -72,8 +74,33 @@ export class McpInstrumentation extends InstrumentationBase<McpInstrumentationCo
 
   protected override _updateMetricInstruments(): void {
     if (this._globalMeterProvider !== null) this._globalMeterProvider = metrics.getMeterProvider();
-    this._tally ??= new ClientOperationTally();
-    this._metrics = new McpMetrics(this.meter, this._tally);
+    const source = this._sourceObject();
+    source.metrics = new McpMetrics(this.meter, source.tally);
+  }
+
+  /** Created on first use: the base constructor calls setConfig and _updateMetricInstruments before field initialisers run. */
+  private _sourceObject(): Source {
+    this._source ??= new Source(() => this._syncProviders(), () => this.logger);
+    return this._source;
+  }
+
+  /**
+   * The tracer of the provider given explicitly, else of the global one as it is now (not the one at construction:
+   * a tracer taken before the provider was registered stays a no-op for good); instruments remade once a global
+   * meter provider is registered.
+   */
+  private _syncProviders(): void {
+    const source = this._source;
+    if (!this._explicitTracer) {
+      const provider = trace.getTracerProvider();
+      if (provider !== this._tracerFrom) {
+        this._tracerFrom = provider;
+        source.tracer = provider.getTracer(PACKAGE_NAME, PACKAGE_VERSION);
+      }
+    }
+    if (this._globalMeterProvider && this._globalMeterProvider !== metrics.getMeterProvider()) {
+      super.setMeterProvider(metrics.getMeterProvider());
+    }
   }
 
   protected override init(): InstrumentationNodeModuleDefinition[] {
@@ -145,42 +172,6 @@ export class McpInstrumentation extends InstrumentationBase<McpInstrumentationCo
     }
   }
 
-  // TelemetrySource
-  get config(): ResolvedConfig {
-    return this._resolved;
-  }
-  get metrics(): McpMetrics {
-    // Instruments made before a global meter provider was registered are no-ops: remake them once it is.
-    if (this._globalMeterProvider && this._globalMeterProvider !== metrics.getMeterProvider()) {
-      super.setMeterProvider(metrics.getMeterProvider());
-    }
-    return this._metrics;
-  }
-  get tally(): ClientOperationTally {
-    return this._tally;
-  }
-  /**
-   * The tracer of the provider given explicitly, else of the global one as it is now. Not the one taken at
-   * construction: @opentelemetry/api ≥ 1.10 has separate ESM and CommonJS builds, and a tracer taken from one
-   * build before the other registered the provider stays a no-op for good.
-   */
-  override get tracer(): Tracer {
-    if (this._explicitTracer) return super.tracer;
-    const provider = trace.getTracerProvider();
-    if (provider !== this._tracerFrom) {
-      this._tracerFrom = provider;
-      this._globalTracer = provider.getTracer(PACKAGE_NAME, PACKAGE_VERSION);
-    }
-    return this._globalTracer;
-  }
-  get diag() {
-    return this._diag;
-  }
-  emitEvent(name: string, attributes: Attributes): void {
-    this._events ??= new EventLogger();
-    this._events.emit(name, attributes, this.logger);
-  }
-
   private _instrument(target: unknown): boolean {
     if (target === null || target === undefined) return false;
     if (typeof target === 'function') {
@@ -235,13 +226,13 @@ export class McpInstrumentation extends InstrumentationBase<McpInstrumentationCo
   }
 
   private _clientSide(): ClientTelemetry {
-    this._clientTelemetry ??= new ClientTelemetry(this);
+    this._clientTelemetry ??= new ClientTelemetry(this._sourceObject());
     return this._clientTelemetry;
   }
 
   private _serverTelemetry(): ServerTelemetry {
     if (this._telemetry === undefined) {
-      this._telemetry = new ServerTelemetry(this);
+      this._telemetry = new ServerTelemetry(this._sourceObject());
       this._telemetry.outgoing = new ServerRequests(this._clientSide(), () => this._resolved.client);
     }
     return this._telemetry;
@@ -258,5 +249,33 @@ export class McpInstrumentation extends InstrumentationBase<McpInstrumentationCo
       case 'client':
         return this._resolved.client ? patchClientClass(cls, this._clientSide(), this._diag) : false;
     }
+  }
+}
+
+/** The instrumentation's state as telemetry reads it (see TelemetrySource). */
+class Source implements TelemetrySource {
+  config!: ResolvedConfig;
+  tracer: Tracer = trace.getTracer(PACKAGE_NAME, PACKAGE_VERSION);
+  metrics!: McpMetrics;
+  /** Kept across meter changes: the per-client counter is cumulative. */
+  readonly tally = new ClientOperationTally();
+  private events: EventLogger | undefined;
+
+  diag: DiagLogger = globalDiag;
+
+  constructor(
+    readonly sync: () => void,
+    private readonly logger: () => LogEmitter,
+  ) {}
+
+  emitEvent(name: string, attributes: Attributes): void {
+    this.safe(() => {
+      this.events ??= new EventLogger();
+      this.events.emit(name, attributes, this.logger());
+    }, `event ${name}`);
+  }
+
+  safe<T>(fn: () => T, what: string): T | undefined {
+    return callSafely(fn, (err) => this.diag.error(`mcp-otel: ${what} failed; continuing without it`, err));
   }
 }

@@ -4,6 +4,7 @@ import type { ConnectionState } from '../connection';
 import type { ClientOperationTally } from '../telemetry/metrics';
 import { ATTR_ERROR_TYPE, ATTR_GEN_AI_PROMPT_NAME, ATTR_GEN_AI_TOOL_NAME, ATTR_MCP_METHOD_NAME } from '../semconv';
 import type { ClientActivity } from '../types';
+import { callSafely } from '../safely';
 
 /**
  * Per-client accounting of one finished operation: the session's counters,
@@ -39,12 +40,5 @@ export function recordClientActivity(
   if (errorType !== undefined) activity.errorType = errorType;
   const sessionId = state.sessionId ?? session?.id;
   if (sessionId !== undefined) activity.sessionId = sessionId;
-  try {
-    const result = store.record(trackingId, activity);
-    if (result && typeof (result as Promise<void>).then === 'function') {
-      (result as Promise<void>).then(undefined, (err: unknown) => diag.error('mcp-otel: activityStore.record rejected', err));
-    }
-  } catch (err) {
-    diag.error('mcp-otel: activityStore.record threw', err);
-  }
+  callSafely(() => store.record(trackingId, activity), (err) => diag.error('mcp-otel: activityStore.record failed', err));
 }

@@ -4,6 +4,7 @@ import type { ResolvedConfig } from '../config';
 import type { MessageExtraLike } from '../internal-types';
 import { ATTR_MCP_AUTH_CLIENT_ID, ATTR_MCP_AUTH_SCOPES, ATTR_USER_EMAIL, ATTR_USER_FULL_NAME, ATTR_USER_HASH } from '../semconv';
 import { TrackingIdGenerator } from './tracking-id';
+import { isThenable } from '../safely';
 import type { McpTrackingIdContext, McpUserContext } from '../types';
 
 /*
@@ -97,10 +98,8 @@ export class IdentityResolver {
           headers,
           sessionId: inputs.sessionId,
         };
-        const value = custom(context);
-        if (value !== null && typeof value === 'object' && typeof (value as { then?: unknown }).then === 'function') {
-          (value as Promise<unknown>).then(undefined, (err) => this.onError('trackingId (async)', err));
-        }
+        const value: unknown = custom(context);
+        if (isThenable(value)) value.then(undefined, (err) => this.onError('trackingId (async)', err));
         if (value === undefined || (typeof value === 'string' && value !== '')) trackingId = value;
         else this.onError('trackingId returned a non-string', value);
         if (typeof trackingId === 'string' && trackingId.length > 128) trackingId = trackingId.slice(0, 128);

@@ -7,6 +7,7 @@ import type { JsonRpcRequestLike, JsonRpcResponseLike, MessageExtraLike, ServerL
 import type { ServerTelemetry } from '../telemetry/server';
 import { telemetryExtra } from './web-request';
 import type { PreparedSend } from '../telemetry/client';
+import { callSafely, whenSettled } from '../safely';
 import type { ServerRequests } from '../telemetry/server-requests';
 
 /*
@@ -183,8 +184,7 @@ function watchSessionTransport(
   if (typeof originalClose === 'function' && !(originalClose as { [WRAPPER]?: true })[WRAPPER]) {
     carrier.close = markWrapper(function close(this: TransportWithState) {
       const result = originalClose.apply(this, arguments as never);
-      if (result && typeof (result as Promise<void>).then === 'function') (result as Promise<void>).then(closed, closed);
-      else closed();
+      whenSettled(result, closed, closed);
       return result;
     });
   }
@@ -226,8 +226,7 @@ function wrapTransport(transport: TransportWithState, telemetry: ServerTelemetry
         if (sessions !== undefined) closeSessions(sessions, telemetry, diag);
       };
       const result = originalClose.apply(this, arguments as never);
-      if (result && typeof (result as Promise<void>).then === 'function') (result as Promise<void>).then(closed, closed);
-      else closed();
+      whenSettled(result, closed, closed);
       return result;
     });
   }
@@ -312,12 +311,9 @@ function statesOf(server: ServerLike): { state: ConnectionState | undefined; ses
   return { state: state !== undefined && state.server === server ? state : undefined, sessions };
 }
 
+/** Runs telemetry from patched SDK code: its failure is logged, never thrown into the SDK. */
 function guard(diag: DiagLogger, fn: () => void): void {
-  try {
-    fn();
-  } catch (err) {
-    diag.error('mcp-otel: internal error, telemetry for this message is incomplete', err);
-  }
+  callSafely(fn, (err) => diag.error('mcp-otel: internal error, telemetry for this message is incomplete', err));
 }
 
 /** Patches a v1 `Server` class (ESM or CJS copy). Returns false if it was already patched or is not recognisable. */

@@ -1,9 +1,9 @@
-import type { Attributes, DiagLogger, Span } from '@opentelemetry/api';
-import type { ResolvedConfig } from '../config';
+import type { Attributes, Span } from '@opentelemetry/api';
 import type { ConnectionState } from '../connection';
 import { credentialKey, IdentityResolver } from '../identity/resolver';
 import type { MessageExtraLike } from '../internal-types';
-import type { McpMetrics } from '../telemetry/metrics';
+import type { TelemetrySource } from '../telemetry/source';
+import { callSafely } from '../safely';
 import { ATTR_MCP_CLIENT_CAPABILITIES, ATTR_MCP_PROTOCOL_VERSION, ATTR_MCP_SESSION_ID, ERROR_TYPE_CONNECTION_CLOSED } from '../semconv';
 import { SessionTracker } from './tracker';
 import { SynthesizedSessions } from './synthesized';
@@ -11,14 +11,6 @@ import type { McpDisconnectReason } from '../types';
 
 /** How long after a transport error a close still counts as caused by it. */
 const ERROR_CLOSE_WINDOW_MS = 1000;
-
-export interface LifecycleSource {
-  readonly config: ResolvedConfig;
-  readonly metrics: McpMetrics;
-  readonly diag: DiagLogger;
-  safe<T>(fn: () => T, what: string): T | undefined;
-  emitEvent(name: string, attributes: Attributes): void;
-}
 
 /**
  * What happens to a connection between messages: who the client is
@@ -31,7 +23,7 @@ export class SessionLifecycle {
   private readonly synthesized: SynthesizedSessions;
 
   constructor(
-    private readonly source: LifecycleSource,
+    private readonly source: TelemetrySource,
     private readonly abandonAll: (state: ConnectionState, errorType: string) => void,
   ) {
     this.sessions = new SessionTracker(source);
@@ -163,12 +155,7 @@ export class SessionLifecycle {
       return; // no transport of its own to close
     }
     if (!this.source.config.closeIdleSessions) return;
-    const warn = (err: unknown) => this.source.diag.warn('mcp-otel: closing an idle session failed', err);
-    try {
-      const closing = (state.transport as { close?: () => unknown }).close?.call(state.transport);
-      if (closing && typeof (closing as Promise<void>).then === 'function') (closing as Promise<void>).then(undefined, warn);
-    } catch (err) {
-      warn(err);
-    }
+    const transport = state.transport as { close?: () => unknown };
+    callSafely(() => transport.close?.call(transport), (err) => this.source.diag.warn('mcp-otel: closing an idle session failed', err));
   }
 }

@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Attributes } from '@opentelemetry/api';
-import type { ResolvedConfig } from '../config';
 import type { ConnectionState } from '../connection';
-import type { McpMetrics } from '../telemetry/metrics';
+import type { TelemetrySource } from '../telemetry/source';
 import { EVENT_MCP_SESSION_END, EVENT_MCP_SESSION_START, sessionEventAttributes } from './events';
 import {
   ATTR_ERROR_TYPE,
@@ -19,14 +18,6 @@ import type { SessionRecord } from '../internal-types';
 import type { McpDisconnectReason } from '../types';
 
 
-export interface SessionSource {
-  readonly config: ResolvedConfig;
-  readonly metrics: McpMetrics;
-  safe<T>(fn: () => T, what: string): T | undefined;
-  /** Emits an OpenTelemetry log event (a no-op without a logger provider). */
-  emitEvent(name: string, attributes: Attributes): void;
-}
-
 /** How many tracking IDs "seen before" remembers (oldest forgotten first). */
 const SEEN_LIMIT = 10_000;
 
@@ -41,7 +32,7 @@ export class SessionTracker {
   private readonly admitted = new Set<string>();
   private sweeper: NodeJS.Timeout | undefined;
 
-  constructor(private readonly source: SessionSource) {}
+  constructor(private readonly source: TelemetrySource) {}
 
   /** The tracking ID to put on per-client metric series: itself until the cap is reached, then `_overflow`. */
   metricTrackingId(trackingId: string): string {

@@ -1,9 +1,9 @@
 import { context, propagation, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
-import type { Attributes, Context, DiagLogger, Span, Tracer } from '@opentelemetry/api';
-import type { ResolvedConfig } from '../config';
+import type { Attributes, Context, Span } from '@opentelemetry/api';
 import { cleanErrorMessage } from './errors';
 import type { JsonRpcId } from '../internal-types';
-import type { McpMetrics } from './metrics';
+import type { TelemetrySource } from './source';
+import { whenSettled } from '../safely';
 import {
   ATTR_ERROR_TYPE,
   ATTR_JSONRPC_REQUEST_ID,
@@ -26,14 +26,6 @@ import { capLength, MAX_NAME_LENGTH, Targets } from './targets';
  * SDK's Client and the server's own requests to its client (sampling, elicitation, roots, ping) alike.
  * Knows nothing about how the SDK is hooked; every method is called under the adapter's guard.
  */
-
-/** Where client telemetry gets its current tracer, instruments and configuration. */
-export interface ClientTelemetrySource {
-  readonly tracer: Tracer;
-  readonly metrics: McpMetrics;
-  readonly config: ResolvedConfig;
-  readonly diag: DiagLogger;
-}
 
 interface PendingClientRequest {
   span: Span;
@@ -73,7 +65,7 @@ const META_SETTER = { set: (carrier: Carrier, key: string, value: string) => (ca
 export class ClientTelemetry {
   private readonly targets: Targets;
 
-  constructor(private readonly source: ClientTelemetrySource) {
+  constructor(private readonly source: TelemetrySource) {
     this.targets = new Targets(() => source.config.maxMetricAttributeValues);
   }
 
@@ -88,7 +80,9 @@ export class ClientTelemetry {
   sending(channel: OutgoingChannel, message: unknown): PreparedSend | undefined {
     if (message === null || typeof message !== 'object') return undefined;
     const { method, id, params } = message as OutgoingMessage;
-    if (typeof method !== 'string' || this.source.config.ignoreMethods.has(method)) return undefined;
+    if (typeof method !== 'string') return undefined;
+    this.source.sync();
+    if (this.source.config.ignoreMethods.has(method)) return undefined;
     const isRequest = typeof id === 'string' || typeof id === 'number';
     const paramsObject = isObject(params) ? params : undefined;
     if (method === 'notifications/cancelled') this.senderCancelled(channel, paramsObject);
@@ -132,9 +126,7 @@ export class ClientTelemetry {
       else this.fail(pending, ERROR_TYPE_SEND_FAILED, err);
     };
     if (threw !== undefined) end(threw);
-    else if (result !== null && typeof result === 'object' && typeof (result as Promise<void>).then === 'function') {
-      (result as Promise<void>).then(() => end(), (err: unknown) => end(err ?? new Error('send failed')));
-    } else end();
+    else whenSettled(result, () => end(), (err) => end(err ?? new Error('send failed')));
   }
 
   /** A response arrived for one of the channel's requests. */

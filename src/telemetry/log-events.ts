@@ -17,7 +17,7 @@ const API_LOGS_GLOBAL = Symbol.for('io.opentelemetry.js.api.logs');
 /** `@opentelemetry/api` 1.x global registry; `logs` from 1.10 on. */
 const API_GLOBAL = Symbol.for('opentelemetry.js.api.1');
 
-interface LogEmitter {
+export interface LogEmitter {
   emit(record: { eventName: string; severityNumber: number; severityText: string; attributes: Attributes }): void;
 }
 interface LoggerProviderLike {

@@ -1,7 +1,6 @@
-import { context, createContextKey, diag as globalDiag, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
-import type { Attributes, Context, DiagLogger, Span, Tracer } from '@opentelemetry/api';
+import { context, createContextKey, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import type { Attributes, Context, Span } from '@opentelemetry/api';
 import { captureHeaders, captureRequestContent, captureToolResult } from './capture';
-import type { ResolvedConfig } from '../config';
 import { ConnectionState } from '../connection';
 import type { ConnectionOptions, PendingRequest } from '../connection';
 import { recordClientActivity } from '../activity/record';
@@ -12,7 +11,8 @@ import { SessionLifecycle } from '../session/lifecycle';
 import type { ServerRequests } from './server-requests';
 import { capLength, MAX_NAME_LENGTH, Targets } from './targets';
 import type { JsonRpcId, JsonRpcRequestLike, JsonRpcResponseLike, MessageExtraLike, ServerLike, TransportLike } from '../internal-types';
-import type { ClientOperationTally, McpMetrics } from './metrics';
+import type { TelemetrySource } from './source';
+import { whenSettled } from '../safely';
 import { parentFromMeta } from './propagation';
 import {
   ATTR_CLIENT_ADDRESS,
@@ -36,18 +36,6 @@ export function putConnectionInContext(): void {
 }
 
 
-/** Where telemetry gets its current tracer, instruments and configuration (they change on provider/config updates). */
-export interface TelemetrySource {
-  readonly tracer: Tracer;
-  readonly metrics: McpMetrics;
-  /** Per-client operation counts behind `mcp.server.client.operations`. */
-  readonly tally: ClientOperationTally;
-  readonly config: ResolvedConfig;
-  readonly diag: DiagLogger;
-  /** Emits an OpenTelemetry log event through the instrumentation's logger. */
-  emitEvent(name: string, attributes: Attributes): void;
-}
-
 const ATTR_RPC_STATUS_CODE = 'rpc.status_code';
 type Outcome = McpResponseInfo['outcome'];
 
@@ -65,23 +53,7 @@ export class ServerTelemetry {
 
   constructor(private readonly source: TelemetrySource) {
     this.targets = new Targets(() => source.config.maxMetricAttributeValues);
-    const telemetry = this;
-    this.lifecycle = new SessionLifecycle(
-      {
-        get config() {
-          return source.config;
-        },
-        get metrics() {
-          return source.metrics;
-        },
-        get diag() {
-          return source.diag;
-        },
-        safe: (fn, what) => telemetry.safe(fn, what),
-        emitEvent: (name, attributes) => telemetry.safe(() => source.emitEvent(name, attributes), `event ${name}`),
-      },
-      (state, errorType) => this.abandonAll(state, errorType),
-    );
+    this.lifecycle = new SessionLifecycle(source, (state, errorType) => this.abandonAll(state, errorType));
   }
 
   newConnection(server: ServerLike, transport: TransportLike, options?: ConnectionOptions): ConnectionState {
@@ -107,6 +79,7 @@ export class ServerTelemetry {
   startRequest(state: ConnectionState, request: JsonRpcRequestLike, extra: MessageExtraLike | undefined): Context | undefined {
     const method = request.method;
     if (typeof method !== 'string') return undefined;
+    this.source.sync();
     if (this.source.config.ignoreMethods.has(method)) {
       this.lifecycle.touch(state); // no telemetry, but still activity (a client that only pings is not idle)
       return undefined;
@@ -156,18 +129,15 @@ export class ServerTelemetry {
     }
     const config = this.source.config;
     if (config.captureToolResults && pending.method === 'tools/call' && message.result !== undefined && span.isRecording()) {
-      const text = this.safe(() => captureToolResult(config, message.result), 'captureToolResults');
+      const text = this.source.safe(() => captureToolResult(config, message.result), 'captureToolResults');
       if (text !== undefined) span.setAttribute(ATTR_GEN_AI_TOOL_CALL_RESULT, text);
     }
     const outcome: Outcome = message.error !== undefined ? 'error' : 'result';
-    if (sent !== null && typeof sent === 'object' && typeof (sent as Promise<void>).then === 'function') {
-      (sent as Promise<void>).then(
-        () => this.finish(state, pending, outcome, message),
-        (err: unknown) => this.fail(state, pending, ERROR_TYPE_SEND_FAILED, err, message),
-      );
-    } else {
-      this.finish(state, pending, outcome, message);
-    }
+    whenSettled(
+      sent,
+      () => this.finish(state, pending, outcome, message),
+      (err) => this.fail(state, pending, ERROR_TYPE_SEND_FAILED, err, message),
+    );
   }
 
   /** The transport threw synchronously while sending a response. */
@@ -198,6 +168,7 @@ export class ServerTelemetry {
   startNotification(state: ConnectionState, notification: JsonRpcRequestLike, extra: MessageExtraLike | undefined): { span: Span; context: Context; start: number; metricAttributes: Attributes } | undefined {
     const method = notification.method;
     if (typeof method !== 'string') return undefined;
+    this.source.sync();
     if (this.source.config.ignoreMethods.has(method)) {
       this.lifecycle.touch(state);
       return undefined;
@@ -233,7 +204,7 @@ export class ServerTelemetry {
   ): { span: Span; parent: Context; metricAttributes: Attributes } | undefined {
     const { config, tracer } = this.source;
     const info = config.needsRequestInfo ? requestInfo(method, id, params, state) : undefined;
-    if (info && config.user.ignoreRequestHook && this.safe(() => config.user.ignoreRequestHook!(info), 'ignoreRequestHook') === true) {
+    if (info && config.user.ignoreRequestHook && this.source.safe(() => config.user.ignoreRequestHook!(info), 'ignoreRequestHook') === true) {
       return undefined;
     }
     // The sampler sees what the message is about (method, target, request id) and its session; the connection's
@@ -252,7 +223,7 @@ export class ServerTelemetry {
       span.setAttributes(state.spanAttributes);
       this.addRequestDetails(state, method, params, headers, span);
     }
-    if (info && config.user.requestHook) this.safe(() => config.user.requestHook!(span, info), 'requestHook');
+    if (info && config.user.requestHook) this.source.safe(() => config.user.requestHook!(span, info), 'requestHook');
     return { span, parent, metricAttributes };
   }
 
@@ -260,7 +231,7 @@ export class ServerTelemetry {
     const hook = this.source.config.user.responseHook;
     if (hook) {
       const info: McpResponseInfo = { method, sessionId: state.sessionId, outcome: 'result' };
-      this.safe(() => hook(started.span, info), 'responseHook');
+      this.source.safe(() => hook(started.span, info), 'responseHook');
     }
     started.span.end();
     const ms = performance.now() - started.start;
@@ -289,9 +260,9 @@ export class ServerTelemetry {
         if (addressMode === 'full' && peer.port !== undefined) details[ATTR_CLIENT_PORT] = peer.port;
       }
     }
-    if (captureContent) this.safe(() => captureRequestContent(config, method, params, details), 'content capture');
+    if (captureContent) this.source.safe(() => captureRequestContent(config, method, params, details), 'content capture');
     if (captureHeaderValues) {
-      this.safe(() => captureHeaders(config, method, headers!, details), 'header capture');
+      this.source.safe(() => captureHeaders(config, method, headers!, details), 'header capture');
     }
     span.setAttributes(details);
   }
@@ -338,31 +309,12 @@ export class ServerTelemetry {
       info.outcome = outcome;
       if (message?.result !== undefined) info.result = message.result;
       if (message?.error) info.error = { code: Number(message.error.code), message: String(message.error.message) };
-      this.safe(() => hook(pending.span, info), 'responseHook');
+      this.source.safe(() => hook(pending.span, info), 'responseHook');
     }
     pending.span.end();
     const ms = performance.now() - pending.startTime;
     this.source.metrics.recordOperation(ms / 1000, pending.metricAttributes);
     recordClientActivity(this.source.config, this.source.tally, this.source.diag, state, 'request', pending.metricAttributes, ms);
-  }
-
-  /** Runs user or optional code; a throw is logged and turned into `undefined`. */
-  safe<T>(fn: () => T, what: string): T | undefined {
-    try {
-      const result = fn();
-      // An async hook's rejection must not become an unhandled rejection in the host process.
-      if (result !== null && typeof result === 'object' && typeof (result as { then?: unknown }).then === 'function') {
-        (result as unknown as Promise<unknown>).then(undefined, (err: unknown) => this.logFailure(what, err));
-      }
-      return result;
-    } catch (err) {
-      this.logFailure(what, err);
-      return undefined;
-    }
-  }
-
-  private logFailure(what: string, err: unknown): void {
-    (this.source.diag ?? globalDiag).error(`mcp-otel: ${what} failed; continuing without it`, err);
   }
 }
 
