@@ -110,5 +110,10 @@ export const METRIC_MCP_SERVER_CLIENT_OPERATIONS = 'mcp.server.client.operations
 
 /** The semconv session buckets stop at 300 s; sessions last hours (semconv issue #314), so they go on to a day. */
 export const MCP_SESSION_DURATION_BUCKETS = [...MCP_DURATION_BUCKETS, 600, 1800, 3600, 7200, 14400, 28800, 86400];
+/**
+ * The semantic conventions' fallback value (as for `error.type`): a value mcp-otel cannot classify, or a
+ * client-chosen value past its cap (`maxMetricAttributeValues`, the activity store's breakdowns).
+ */
+export const VALUE_OTHER = '_OTHER' as const;
 /** Tracking-ID value for clients past the `maxTrackedClients` cap. */
 export const TRACKING_ID_OVERFLOW = '_overflow' as const;

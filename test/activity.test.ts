@@ -56,7 +56,7 @@ describe('InMemoryActivityStore', () => {
     for (let i = 0; i < 500; i++) store.record('a', at(i, { toolName: `tool-${i}` }));
     const byTool = store.stats('a')!.byTool;
     expect(Object.keys(byTool).length).toBeLessThanOrEqual(101);
-    expect(byTool._other).toBe(400);
+    expect(byTool._OTHER).toBe(400);
   });
 });
 

@@ -1,3 +1,4 @@
+import { VALUE_OTHER } from '../semconv';
 import type { ActivityQuery, ClientActivity, ClientActivityStats, ClientActivityStore } from '../types';
 
 /*
@@ -8,7 +9,6 @@ import type { ActivityQuery, ClientActivity, ClientActivityStats, ClientActivity
  */
 
 const MAX_BREAKDOWN_KEYS = 100;
-const OTHER_KEY = '_other';
 
 interface ClientRecord {
   activities: ClientActivity[];
@@ -31,7 +31,7 @@ export interface InMemoryActivityStoreOptions {
 }
 
 function bump(counts: Record<string, number>, key: string): void {
-  if (counts[key] === undefined && Object.keys(counts).length >= MAX_BREAKDOWN_KEYS) key = OTHER_KEY;
+  if (counts[key] === undefined && Object.keys(counts).length >= MAX_BREAKDOWN_KEYS) key = VALUE_OTHER;
   counts[key] = (counts[key] ?? 0) + 1;
 }
 

@@ -1,4 +1,5 @@
 import { isIPv4, isIPv6 } from 'node:net';
+import { VALUE_OTHER } from '../semconv';
 
 /** How `client.address` is recorded: as is, truncated to its network, or as a keyed hash. */
 export type AddressMode = 'full' | 'truncate' | 'hash';
@@ -13,7 +14,7 @@ export function truncateAddress(address: string): string {
     const groups = head.split(':').filter((g) => g !== '');
     return `${[...groups, '0', '0', '0'].slice(0, 3).join(':')}::`;
   }
-  return '_OTHER';
+  return VALUE_OTHER;
 }
 
 /** The `client.address` value to record, or undefined for none. */

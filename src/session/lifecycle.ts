@@ -4,7 +4,7 @@ import { credentialKey, IdentityResolver } from '../identity/resolver';
 import type { MessageExtraLike } from '../internal-types';
 import type { TelemetrySource } from '../telemetry/source';
 import { callSafely } from '../safely';
-import { ATTR_MCP_CLIENT_CAPABILITIES, ATTR_MCP_PROTOCOL_VERSION, ATTR_MCP_SESSION_ID, ERROR_TYPE_CONNECTION_CLOSED } from '../semconv';
+import { ATTR_MCP_CLIENT_CAPABILITIES, ATTR_MCP_PROTOCOL_VERSION, ATTR_MCP_SESSION_ID, ERROR_TYPE_CONNECTION_CLOSED, VALUE_OTHER } from '../semconv';
 import { SessionTracker } from './tracker';
 import { SynthesizedSessions } from './synthesized';
 import type { McpDisconnectReason } from '../types';
@@ -117,7 +117,7 @@ export class SessionLifecycle {
 
   /** The transport reported an error; a close that follows soon is attributed to it. */
   transportError(state: ConnectionState, err: unknown): void {
-    const type = err instanceof Error ? err.constructor.name || 'Error' : '_OTHER';
+    const type = err instanceof Error ? err.constructor.name || 'Error' : VALUE_OTHER;
     state.lastError = { type, at: Date.now() };
   }
 

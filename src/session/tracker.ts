@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Attributes } from '@opentelemetry/api';
 import type { ConnectionState } from '../connection';
 import type { TelemetrySource } from '../telemetry/source';
+import { ValueLimiter } from '../telemetry/value-limiter';
 import { EVENT_MCP_SESSION_END, EVENT_MCP_SESSION_START, sessionEventAttributes } from './events';
 import {
   ATTR_ERROR_TYPE,
@@ -29,17 +30,14 @@ const SEEN_LIMIT = 10_000;
 export class SessionTracker {
   private readonly open = new Set<ConnectionState>();
   private readonly seen = new Map<string, true>();
-  private readonly admitted = new Set<string>();
+  private readonly trackingIds = new ValueLimiter(() => this.source.config.maxTrackedClients, TRACKING_ID_OVERFLOW);
   private sweeper: NodeJS.Timeout | undefined;
 
   constructor(private readonly source: TelemetrySource) {}
 
   /** The tracking ID to put on per-client metric series: itself until the cap is reached, then `_overflow`. */
   metricTrackingId(trackingId: string): string {
-    if (this.admitted.has(trackingId)) return trackingId;
-    if (this.admitted.size >= this.source.config.maxTrackedClients) return TRACKING_ID_OVERFLOW;
-    this.admitted.add(trackingId);
-    return trackingId;
+    return this.trackingIds.admit(trackingId);
   }
 
   start(state: ConnectionState, capabilities: Record<string, unknown> | undefined): void {

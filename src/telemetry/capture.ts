@@ -5,6 +5,7 @@ import {
   ATTR_GEN_AI_TOOL_CALL_ARGUMENTS,
   ATTR_GEN_AI_TOOL_CALL_RESULT,
 } from '../semconv';
+import { METHOD_TOOLS_CALL } from './methods';
 
 /*
  * Opt-in content capture. Nothing here runs unless a capture option is on;
@@ -44,7 +45,7 @@ export function captureValue(config: ResolvedConfig, value: unknown, attribute: 
 /** Request-side content attributes for a request, under the capture options. */
 export function captureRequestContent(config: ResolvedConfig, method: string, params: Record<string, unknown> | undefined, into: Attributes): void {
   if (!params) return;
-  if (method === 'tools/call' && config.captureToolArguments && params.arguments !== undefined) {
+  if (method === METHOD_TOOLS_CALL && config.captureToolArguments && params.arguments !== undefined) {
     const text = captureValue(config, params.arguments, ATTR_GEN_AI_TOOL_CALL_ARGUMENTS, method);
     if (text !== undefined) into[ATTR_GEN_AI_TOOL_CALL_ARGUMENTS] = text;
   } else if (method === 'prompts/get' && config.capturePromptArguments) {
@@ -61,7 +62,7 @@ export function captureRequestContent(config: ResolvedConfig, method: string, pa
 
 /** The `gen_ai.tool.call.result` attribute value, when result capture is on. */
 export function captureToolResult(config: ResolvedConfig, result: unknown): string | undefined {
-  return captureValue(config, result, ATTR_GEN_AI_TOOL_CALL_RESULT, 'tools/call');
+  return captureValue(config, result, ATTR_GEN_AI_TOOL_CALL_RESULT, METHOD_TOOLS_CALL);
 }
 
 /** `http.request.header.<name>` attributes for the configured allow-list. */

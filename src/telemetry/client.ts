@@ -15,8 +15,10 @@ import {
   ERROR_TYPE_SEND_FAILED,
   ERROR_TYPE_TIMEOUT,
   ERROR_TYPE_TOOL_ERROR,
+  VALUE_OTHER,
 } from '../semconv';
 import { capLength, MAX_NAME_LENGTH, Targets } from './targets';
+import { METHOD_INITIALIZE, METHOD_TOOLS_CALL } from './methods';
 
 /*
  * What the messages an MCP peer *sends* become (the conventions' `mcp.client` span): a CLIENT span per request,
@@ -140,13 +142,13 @@ export class ClientTelemetry {
     const { span, metricAttributes } = pending;
     if (error !== undefined && error !== null) {
       // The sender's rules: every JSON-RPC error is an error (genai PR #404).
-      const code = typeof error.code === 'number' ? String(error.code) : '_OTHER';
+      const code = typeof error.code === 'number' ? String(error.code) : VALUE_OTHER;
       span.setAttribute(ATTR_RPC_RESPONSE_STATUS_CODE, code);
       metricAttributes[ATTR_RPC_RESPONSE_STATUS_CODE] = code;
       this.markError(pending, code, cleanErrorMessage(error.message));
-    } else if (pending.method === 'tools/call' && isObject(result) && result.isError === true) {
+    } else if (pending.method === METHOD_TOOLS_CALL && isObject(result) && result.isError === true) {
       this.markError(pending, ERROR_TYPE_TOOL_ERROR, undefined);
-    } else if (pending.method === 'initialize' && isObject(result)) {
+    } else if (pending.method === METHOD_INITIALIZE && isObject(result)) {
       this.initialized(channel, result);
     }
     this.finish(pending);

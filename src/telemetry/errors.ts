@@ -1,4 +1,5 @@
-import { CALLER_FAULT_CODES, ERROR_TYPE_TOOL_ERROR } from '../semconv';
+import { CALLER_FAULT_CODES, ERROR_TYPE_TOOL_ERROR, VALUE_OTHER } from '../semconv';
+import { METHOD_TOOLS_CALL } from './methods';
 
 /** How a response is recorded: see the MCP semantic conventions, "Recording errors". */
 export interface ResponseClassification {
@@ -42,10 +43,10 @@ export function classifyResponse(method: string, response: { result?: unknown; e
     if (code !== undefined && (CALLER_FAULT_CODES.has(code) || isSchemaRejection(code, error.message))) {
       return { statusCode };
     }
-    return { statusCode, errorType: statusCode ?? '_OTHER', message: cleanErrorMessage(error.message) };
+    return { statusCode, errorType: statusCode ?? VALUE_OTHER, message: cleanErrorMessage(error.message) };
   }
   const result = response.result as { isError?: unknown } | undefined;
-  if (method === 'tools/call' && result !== null && typeof result === 'object' && result.isError === true) {
+  if (method === METHOD_TOOLS_CALL && result !== null && typeof result === 'object' && result.isError === true) {
     return TOOL_ERROR;
   }
   return SUCCESS;

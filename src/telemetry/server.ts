@@ -26,6 +26,7 @@ import {
   ERROR_TYPE_SEND_FAILED,
 } from '../semconv';
 import type { McpRequestInfo, McpResponseInfo } from '../types';
+import { METHOD_INITIALIZE, METHOD_TOOLS_CALL } from './methods';
 
 /** Context key holding the ConnectionState of the request being handled (for the activity tool). */
 export const CONNECTION_KEY = createContextKey('mcp-otel.connection');
@@ -88,7 +89,7 @@ export class ServerTelemetry {
     if (typeof id !== 'string' && typeof id !== 'number') return undefined;
     const params = isObject(request.params) ? request.params : undefined;
 
-    const initialize = method === 'initialize';
+    const initialize = method === METHOD_INITIALIZE;
     if (initialize && params && isObject(params.clientInfo)) state.setClientInfo(params.clientInfo);
     // Stateless revision: the client and protocol version come with every request instead.
     const meta = params?._meta;
@@ -118,7 +119,7 @@ export class ServerTelemetry {
     if (pending === undefined) return;
     const { span } = pending;
     const classification = classifyResponse(pending.method, message);
-    if (pending.method === 'initialize' && isObject(message.result)) {
+    if (pending.method === METHOD_INITIALIZE && isObject(message.result)) {
       this.lifecycle.initialized(state, span, pending.metricAttributes, pending.params, message.result);
     }
     if (classification.statusCode !== undefined) this.setStatusCode(span, pending.metricAttributes, classification.statusCode);
@@ -128,7 +129,7 @@ export class ServerTelemetry {
       span.setStatus({ code: SpanStatusCode.ERROR, message: classification.message });
     }
     const config = this.source.config;
-    if (config.captureToolResults && pending.method === 'tools/call' && message.result !== undefined && span.isRecording()) {
+    if (config.captureToolResults && pending.method === METHOD_TOOLS_CALL && message.result !== undefined && span.isRecording()) {
       const text = this.source.safe(() => captureToolResult(config, message.result), 'captureToolResults');
       if (text !== undefined) span.setAttribute(ATTR_GEN_AI_TOOL_CALL_RESULT, text);
     }
