@@ -226,7 +226,6 @@ export class ConnectionState {
   setProtocolVersion(version: unknown): void {
     if (typeof version !== 'string' || version === this.protocolVersion) return;
     this.protocolVersion = version;
-    if (this.session && this.session.protocolVersion === undefined) this.session.protocolVersion = version;
     this.rebuild();
   }
 

@@ -10,9 +10,8 @@ import { dynamicImport, importEsmSdk, mainIsEsm, patchWhenImported } from './pat
 import { EventLogger } from './telemetry/log-events';
 import type { LogEmitter } from './telemetry/log-events';
 import { ClientOperationTally, McpMetrics } from './telemetry/metrics';
-import { hookCommonJs, moduleDefinitions, patchLoadedCommonJs } from './patch/module-hooks';
+import { hookCommonJs, moduleDefinitions, patchLoadedCommonJs, SDK_V2_CLIENT_PACKAGE, v2ModuleDefinition } from './patch/module-hooks';
 import { patchHttpTransportClass, patchServerClass, unpatchClass } from './patch/sdk-v1';
-import { SDK_V2_CLIENT_PACKAGE, v2ModuleDefinition } from './patch/sdk-v2';
 import { ClientTelemetry } from './telemetry/client';
 import { patchClientClass, unpatchClientClass } from './patch/client';
 import { ServerRequests } from './telemetry/server-requests';
@@ -130,6 +129,8 @@ export class McpInstrumentation extends InstrumentationBase<McpInstrumentationCo
 
   override disable(): void {
     super.disable();
+    this._cjsHook?.unhook();
+    this._cjsHook = undefined;
     for (const cls of this._classes?.keys() ?? []) this._unpatch(cls);
   }
 

@@ -7,8 +7,7 @@ import type { ClientActivity } from '../types';
 import { callSafely } from '../safely';
 
 /**
- * Per-client accounting of one finished operation: the session's counters,
- * the capped per-client operation tally, and the activity store. The store may be
+ * Per-client accounting of one finished operation: the capped per-client operation tally and the activity store. The store may be
  * the user's (possibly asynchronous, possibly failing): its errors are logged.
  */
 export function recordClientActivity(
@@ -21,11 +20,6 @@ export function recordClientActivity(
   durationMs: number,
 ): void {
   const errorType = metricAttributes[ATTR_ERROR_TYPE] as string | undefined;
-  const session = state.session ?? state.synthesizedSession?.session;
-  if (session && session.endTime === undefined) {
-    session.requestCount++;
-    if (errorType !== undefined) session.errorCount++;
-  }
   const trackingId = state.trackingId;
   if (trackingId === undefined) return;
   const method = metricAttributes[ATTR_MCP_METHOD_NAME] as string;
@@ -38,7 +32,7 @@ export function recordClientActivity(
   const prompt = metricAttributes[ATTR_GEN_AI_PROMPT_NAME];
   if (typeof prompt === 'string') activity.promptName = prompt;
   if (errorType !== undefined) activity.errorType = errorType;
-  const sessionId = state.sessionId ?? session?.id;
+  const sessionId = state.sessionId ?? state.synthesizedSession?.session?.id;
   if (sessionId !== undefined) activity.sessionId = sessionId;
   callSafely(() => store.record(trackingId, activity), (err) => diag.error('mcp-otel: activityStore.record failed', err));
 }

@@ -5,7 +5,7 @@ import type { DiagLogger } from '@opentelemetry/api';
 import { Hook } from 'require-in-the-middle';
 
 /*
- * Where the SDK's classes come from. SDK 1.x ships separate ESM and CommonJS
+ * Where the SDK's classes come from (1.x and 2.x). SDK 1.x ships separate ESM and CommonJS
  * class graphs (dist/esm, dist/cjs); both are patched.
  * - ESM: the standard definitions below fire through import-in-the-middle.
  * - CommonJS: the standard hook never fires for SDK 1.x, whose root export
@@ -22,24 +22,39 @@ const SDK_FILES = ['server/index.js', 'server/streamableHttp.js', 'server/sse.js
 
 type ExportsCallback = (exports: unknown) => void;
 
+/** The load and unload callbacks of a module definition: patch what a module exports, unpatch it on unload. */
+function hooks(onLoad: ExportsCallback, onUnload: ExportsCallback): [(exports: unknown) => unknown, (exports: unknown) => void] {
+  return [
+    (exports) => {
+      onLoad(exports);
+      return exports;
+    },
+    (exports) => {
+      if (exports) onUnload(exports);
+    },
+  ];
+}
+
 export function moduleDefinitions(onLoad: ExportsCallback, onUnload: ExportsCallback): InstrumentationNodeModuleDefinition {
   const files = ['esm', 'cjs'].flatMap((format) =>
-    SDK_FILES.map(
-      (file) =>
-        new InstrumentationNodeModuleFile(
-          `${SDK_PACKAGE}/dist/${format}/${file}`,
-          SUPPORTED_SDK_VERSIONS,
-          (exports) => {
-            onLoad(exports);
-            return exports;
-          },
-          (exports) => {
-            if (exports) onUnload(exports);
-          },
-        ),
-    ),
+    SDK_FILES.map((file) => new InstrumentationNodeModuleFile(`${SDK_PACKAGE}/dist/${format}/${file}`, SUPPORTED_SDK_VERSIONS, ...hooks(onLoad, onUnload))),
   );
   return new InstrumentationNodeModuleDefinition(SDK_PACKAGE, SUPPORTED_SDK_VERSIONS, undefined, undefined, files);
+}
+
+/*
+ * SDK v2 (`@modelcontextprotocol/server`, `@modelcontextprotocol/client`) keeps the seams server.ts and client.ts
+ * hook (`Protocol._onrequest`, `_onnotification`, `_onclose`, `_onerror`, `close`, `transport.send`), so v2 needs
+ * no adapter of its own, only where its classes come from. Its package roots resolve (unlike v1's), so the
+ * standard ESM and CommonJS hooks fire for them.
+ */
+export const SDK_V2_PACKAGE = '@modelcontextprotocol/server';
+/** The 2.x client package bundles its own Protocol and Client. */
+export const SDK_V2_CLIENT_PACKAGE = '@modelcontextprotocol/client';
+export const SUPPORTED_SDK_V2_VERSIONS = ['>=2.0.0 <3'];
+
+export function v2ModuleDefinition(onLoad: ExportsCallback, onUnload: ExportsCallback, pkg = SDK_V2_PACKAGE): InstrumentationNodeModuleDefinition {
+  return new InstrumentationNodeModuleDefinition(pkg, SUPPORTED_SDK_V2_VERSIONS, ...hooks(onLoad, onUnload));
 }
 
 export function sdkVersion(baseDir: string | undefined): string | undefined {

@@ -63,12 +63,14 @@ export class SessionLifecycle {
   touch(state: ConnectionState): void {
     const session = state.session ?? state.synthesizedSession?.session;
     if (session === undefined) return;
-    if (state.session === undefined) {
-      if (session.endTime === undefined) session.lastActivity = Date.now();
-      return;
-    }
-    if (session.endTime === undefined) session.lastActivity = Date.now();
-    else if (session.disconnectReason === 'timeout') this.sessions.start(state, session.capabilities);
+    if (session.endTime === undefined) this.sessions.touch(session);
+    else if (session === state.session && session.disconnectReason === 'timeout') this.sessions.start(state, session.capabilities);
+  }
+
+  /** An operation of the connection's client finished: it counts in its session, if one is open. */
+  operationEnded(state: ConnectionState, failed: boolean): void {
+    const session = state.session ?? state.synthesizedSession?.session;
+    if (session !== undefined) this.sessions.counted(session, failed);
   }
 
   /** The server answered initialize: the protocol version is negotiated and the session starts. */

@@ -31,7 +31,7 @@ export class SynthesizedSessions {
     const holder = this.open.get(trackingId);
     const session = holder?.session;
     if (session !== undefined && session.endTime === undefined) {
-      session.lastActivity = Date.now();
+      this.sessions.touch(session);
       return holder;
     }
     if (this.open.size >= MAX_SYNTHESIZED) {

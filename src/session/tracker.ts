@@ -41,7 +41,11 @@ export class SessionTracker {
   }
 
   start(state: ConnectionState, capabilities: Record<string, unknown> | undefined): void {
-    if (state.session && state.session.endTime === undefined) return;
+    const current = state.session;
+    if (current && current.endTime === undefined) {
+      current.protocolVersion ??= state.protocolVersion; // initialized again on the same connection
+      return;
+    }
     const trackingId = state.trackingId;
     const returning = trackingId !== undefined && this.seen.has(trackingId);
     if (trackingId !== undefined) {
@@ -106,6 +110,18 @@ export class SessionTracker {
     if (hook) this.source.safe(() => hook(session, reason), 'onSessionEnd');
     if (this.open.size === 0) this.stopSweeper();
     return true;
+  }
+
+  /** Activity of the session's client: its idle clock starts again. */
+  touch(session: SessionRecord): void {
+    if (session.endTime === undefined) session.lastActivity = Date.now();
+  }
+
+  /** One operation of the session finished (`failed`: with an `error.type`). */
+  counted(session: SessionRecord, failed: boolean): void {
+    if (session.endTime !== undefined) return;
+    session.requestCount++;
+    if (failed) session.errorCount++;
   }
 
   /** Every open session, e.g. to end them all at shutdown. */

@@ -237,6 +237,7 @@ export class ServerTelemetry {
     started.span.end();
     const ms = performance.now() - started.start;
     this.source.metrics.recordOperation(ms / 1000, started.metricAttributes);
+    this.lifecycle.operationEnded(state, started.metricAttributes[ATTR_ERROR_TYPE] !== undefined);
     recordClientActivity(this.source.config, this.source.tally, this.source.diag, state, 'notification', started.metricAttributes, ms);
   }
 
@@ -315,6 +316,7 @@ export class ServerTelemetry {
     pending.span.end();
     const ms = performance.now() - pending.startTime;
     this.source.metrics.recordOperation(ms / 1000, pending.metricAttributes);
+    this.lifecycle.operationEnded(state, pending.metricAttributes[ATTR_ERROR_TYPE] !== undefined);
     recordClientActivity(this.source.config, this.source.tally, this.source.diag, state, 'request', pending.metricAttributes, ms);
   }
 }
