@@ -14,13 +14,8 @@ interface ClientRecord {
   activities: ClientActivity[];
   /** Index of the oldest activity once the ring is full. */
   head: number;
-  total: number;
-  successes: number;
-  errors: number;
-  byMethod: Record<string, number>;
-  byTool: Record<string, number>;
-  first: number;
-  last: number;
+  /** The stats as they are kept (the rate is derived when read). */
+  counts: { -readonly [K in Exclude<keyof ClientActivityStats, 'averageHourlyRate'>]-?: NonNullable<ClientActivityStats[K]> };
 }
 
 export interface InMemoryActivityStoreOptions {
@@ -51,7 +46,8 @@ export class InMemoryActivityStore implements ClientActivityStore {
     let rec = this.clients.get(trackingId);
     if (rec === undefined) {
       if (this.clients.size >= this.maxClients) this.clients.delete(this.clients.keys().next().value as string);
-      rec = { activities: [], head: 0, total: 0, successes: 0, errors: 0, byMethod: Object.create(null), byTool: Object.create(null), first: activity.timestamp, last: activity.timestamp };
+      const counts = { trackingId, totalActivities: 0, successCount: 0, errorCount: 0, byMethod: Object.create(null), byTool: Object.create(null), firstActivity: activity.timestamp, lastActivity: activity.timestamp };
+      rec = { activities: [], head: 0, counts };
       this.clients.set(trackingId, rec);
     } else if (this.latest !== trackingId) {
       this.clients.delete(trackingId); // re-insert: Map order is recency order
@@ -63,13 +59,14 @@ export class InMemoryActivityStore implements ClientActivityStore {
       rec.activities[rec.head] = activity;
       rec.head = (rec.head + 1) % this.maxActivities;
     }
-    rec.total++;
-    if (activity.status === 'error') rec.errors++;
-    else rec.successes++;
-    bump(rec.byMethod, activity.method);
-    if (activity.toolName !== undefined) bump(rec.byTool, activity.toolName);
-    rec.first = Math.min(rec.first, activity.timestamp);
-    rec.last = Math.max(rec.last, activity.timestamp);
+    const counts = rec.counts;
+    counts.totalActivities++;
+    if (activity.status === 'error') counts.errorCount++;
+    else counts.successCount++;
+    bump(counts.byMethod, activity.method);
+    if (activity.toolName !== undefined) bump(counts.byTool, activity.toolName);
+    counts.firstActivity = Math.min(counts.firstActivity, activity.timestamp);
+    counts.lastActivity = Math.max(counts.lastActivity, activity.timestamp);
   }
 
   list(trackingId: string, query: ActivityQuery = {}): ClientActivity[] {
@@ -91,18 +88,9 @@ export class InMemoryActivityStore implements ClientActivityStore {
   stats(trackingId: string): ClientActivityStats | undefined {
     const rec = this.clients.get(trackingId);
     if (!rec) return undefined;
-    const hours = Math.max((rec.last - rec.first) / 3_600_000, 1 / 60);
-    return {
-      trackingId,
-      totalActivities: rec.total,
-      successCount: rec.successes,
-      errorCount: rec.errors,
-      byMethod: { ...rec.byMethod },
-      byTool: { ...rec.byTool },
-      firstActivity: rec.first,
-      lastActivity: rec.last,
-      averageHourlyRate: rec.total / hours,
-    };
+    const counts = rec.counts;
+    const hours = Math.max((counts.lastActivity - counts.firstActivity) / 3_600_000, 1 / 60);
+    return { ...counts, byMethod: { ...counts.byMethod }, byTool: { ...counts.byTool }, averageHourlyRate: counts.totalActivities / hours };
   }
 
   /** Number of clients currently held (for tests and diagnostics). */

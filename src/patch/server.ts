@@ -4,7 +4,7 @@ import type { ConnectionState } from '../connection';
 import type { JsonRpcRequestLike, MessageExtraLike, ServerLike } from '../internal-types';
 import type { ServerTelemetry } from '../telemetry/server';
 import { telemetryExtra } from './web-request';
-import { connectionOf, closeSessions, carriedExtra } from './connections';
+import { connectionOf, carriedExtra } from './connections';
 import { wrapHttpHandlers } from './http-transport';
 import { DIRECT, statesOf } from './transport-state';
 import type { TransportWithState } from './transport-state';
@@ -78,13 +78,10 @@ export function patchServerClass(Server: unknown, telemetry: ServerTelemetry, di
       },
     _onclose: (original) =>
       function _onclose(this: ServerLike) {
-        const states = statesOf(this);
-        if (states !== undefined) {
-          const { state, sessions } = states;
-          if (state !== undefined) guard(diag, () => telemetry.lifecycle.connectionClosed(state));
-          if (state !== undefined && telemetry.outgoing) guard(diag, () => telemetry.outgoing!.closed(state));
-          if (sessions !== undefined) closeSessions(sessions, telemetry, diag);
-        }
+        eachState(this, (state, own) => {
+          guard(diag, () => telemetry.lifecycle.connectionClosed(state));
+          if (own && telemetry.outgoing) guard(diag, () => telemetry.outgoing!.closed(state));
+        });
         return original.apply(this, arguments as never);
       },
     _onresponse: (original) =>
@@ -101,12 +98,7 @@ export function patchServerClass(Server: unknown, telemetry: ServerTelemetry, di
       },
     close: (original) =>
       function close(this: ServerLike) {
-        const states = statesOf(this);
-        if (states !== undefined) {
-          const { state, sessions } = states;
-          if (state !== undefined) guard(diag, () => telemetry.lifecycle.serverClosing(state));
-          if (sessions !== undefined) for (const s of sessions) guard(diag, () => telemetry.lifecycle.serverClosing(s));
-        }
+        eachState(this, (state) => guard(diag, () => telemetry.lifecycle.serverClosing(state)));
         return original.apply(this, arguments as never);
       },
     connect: (original) =>
@@ -125,4 +117,12 @@ export function patchServerClass(Server: unknown, telemetry: ServerTelemetry, di
   });
   proto[PATCHED] = record;
   return true;
+}
+
+/** Calls `report` for the Server's own connection state (`own`), then for each session it serves through a shared transport. */
+function eachState(server: ServerLike, report: (state: ConnectionState, own: boolean) => void): void {
+  const states = statesOf(server);
+  if (states === undefined) return;
+  if (states.state !== undefined) report(states.state, true);
+  if (states.sessions !== undefined) for (const session of [...states.sessions]) report(session, false);
 }

@@ -234,11 +234,16 @@ export class ServerTelemetry {
       const info: McpResponseInfo = { method, sessionId: state.sessionId, outcome: 'result' };
       this.source.safe(() => hook(started.span, info), 'responseHook');
     }
-    started.span.end();
-    const ms = performance.now() - started.start;
-    this.source.metrics.recordOperation(ms / 1000, started.metricAttributes);
-    this.lifecycle.operationEnded(state, started.metricAttributes[ATTR_ERROR_TYPE] !== undefined);
-    recordClientActivity(this.source.config, this.source.tally, this.source.diag, state, 'notification', started.metricAttributes, ms);
+    this.ended(state, started.span, started.start, started.metricAttributes, 'notification');
+  }
+
+  /** A message is done: its span ends, and its duration goes to the metric, the session and the client's activity. */
+  private ended(state: ConnectionState, span: Span, start: number, metricAttributes: Attributes, type: 'request' | 'notification'): void {
+    span.end();
+    const ms = performance.now() - start;
+    this.source.metrics.recordOperation(ms / 1000, metricAttributes);
+    this.lifecycle.operationEnded(state, metricAttributes[ATTR_ERROR_TYPE] !== undefined);
+    recordClientActivity(this.source.config, this.source.tally, this.source.diag, state, type, metricAttributes, ms);
   }
 
   /** Opt-in details (client address, arguments, headers), on a recording span only. */
@@ -313,11 +318,7 @@ export class ServerTelemetry {
       if (message?.error) info.error = { code: Number(message.error.code), message: String(message.error.message) };
       this.source.safe(() => hook(pending.span, info), 'responseHook');
     }
-    pending.span.end();
-    const ms = performance.now() - pending.startTime;
-    this.source.metrics.recordOperation(ms / 1000, pending.metricAttributes);
-    this.lifecycle.operationEnded(state, pending.metricAttributes[ATTR_ERROR_TYPE] !== undefined);
-    recordClientActivity(this.source.config, this.source.tally, this.source.diag, state, 'request', pending.metricAttributes, ms);
+    this.ended(state, pending.span, pending.startTime, pending.metricAttributes, 'request');
   }
 }
 
