@@ -38,7 +38,7 @@ export const HTTP_PEER = Symbol.for('mcp-otel.http-peer');
 export const HTTP_REQUEST_KEY = createContextKey('mcp-otel.http-request');
 
 /** The HTTP request whose handling is on the stack (per request, unlike the per-transport stash). */
-export function currentHttpRequest(): HttpPeer | undefined {
+function currentHttpRequest(): HttpPeer | undefined {
   return context.active().getValue(HTTP_REQUEST_KEY) as HttpPeer | undefined;
 }
 

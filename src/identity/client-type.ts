@@ -22,7 +22,7 @@ const CLIENT_TYPES: ReadonlyArray<readonly [RegExp, string]> = [
   [/jetbrains|intellij|pycharm|webstorm/i, 'jetbrains'],
 ];
 
-export const CLIENT_TYPE_OTHER = 'other';
+const CLIENT_TYPE_OTHER = 'other';
 export const CLIENT_TYPE_UNKNOWN = 'unknown';
 
 /** `mcp.client.type` for a clientInfo name; `unknown` when the client sent none. */

@@ -28,7 +28,7 @@ interface AuthInfoLike {
   extra?: Record<string, unknown>;
 }
 
-export interface IdentityInputs {
+interface IdentityInputs {
   clientName?: string;
   clientVersion?: string;
   extra?: MessageExtraLike;

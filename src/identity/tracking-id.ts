@@ -8,7 +8,7 @@ import { createHmac } from 'node:crypto';
  */
 
 /** What the default tracking ID is computed from, strongest first. */
-export interface TrackingInputs {
+interface TrackingInputs {
   /** OAuth client id and subject from the SDK's `authInfo`. */
   authClientId?: string;
   authSubject?: string;

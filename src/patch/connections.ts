@@ -201,7 +201,7 @@ function sessionOfResponse(sessions: Set<ConnectionState>, message: JsonRpcRespo
 }
 
 /** Ends every session of a shared transport (each at most once; the reason is whatever was recorded). */
-export function closeSessions(sessions: Set<ConnectionState>, telemetry: ServerTelemetry, diag: DiagLogger): void {
+function closeSessions(sessions: Set<ConnectionState>, telemetry: ServerTelemetry, diag: DiagLogger): void {
   for (const state of [...sessions]) guard(diag, () => telemetry.lifecycle.connectionClosed(state));
 }
 

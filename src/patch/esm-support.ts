@@ -41,7 +41,7 @@ function v2Urls(requireFrom: NodeJS.Require, pkg = '@modelcontextprotocol/server
 }
 
 /** file: URLs of the SDK modules holding the classes mcp-otel patches, as the application resolves them. */
-export function sdkEsmServerUrls(): string[] {
+function sdkEsmServerUrls(): string[] {
   const urls = new Set<string>();
   for (const base of resolveBases()) {
     const requireFrom = createRequire(path.resolve(base));

@@ -14,9 +14,9 @@ import { Hook } from 'require-in-the-middle';
  * - Already loaded CommonJS copies are found in require.cache.
  */
 
-export const SDK_PACKAGE = '@modelcontextprotocol/sdk';
+const SDK_PACKAGE = '@modelcontextprotocol/sdk';
 /** The oldest tested (test/sdk-floor.test.ts): 1.10.0, the first with Streamable HTTP. */
-export const SUPPORTED_SDK_VERSIONS = ['>=1.10.0 <2'];
+const SUPPORTED_SDK_VERSIONS = ['>=1.10.0 <2'];
 /** SDK files whose exports hold the classes mcp-otel patches (relative to dist/<format>/). */
 const SDK_FILES = ['server/index.js', 'server/streamableHttp.js', 'server/sse.js', 'client/index.js'];
 
@@ -48,10 +48,10 @@ export function moduleDefinitions(onLoad: ExportsCallback, onUnload: ExportsCall
  * no adapter of its own, only where its classes come from. Its package roots resolve (unlike v1's), so the
  * standard ESM and CommonJS hooks fire for them.
  */
-export const SDK_V2_PACKAGE = '@modelcontextprotocol/server';
+const SDK_V2_PACKAGE = '@modelcontextprotocol/server';
 /** The 2.x client package bundles its own Protocol and Client. */
 export const SDK_V2_CLIENT_PACKAGE = '@modelcontextprotocol/client';
-export const SUPPORTED_SDK_V2_VERSIONS = ['>=2.0.0 <3'];
+const SUPPORTED_SDK_V2_VERSIONS = ['>=2.0.0 <3'];
 
 export function v2ModuleDefinition(onLoad: ExportsCallback, onUnload: ExportsCallback, pkg = SDK_V2_PACKAGE): InstrumentationNodeModuleDefinition {
   return new InstrumentationNodeModuleDefinition(pkg, SUPPORTED_SDK_V2_VERSIONS, ...hooks(onLoad, onUnload));

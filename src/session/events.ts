@@ -25,9 +25,9 @@ import type { SessionRecord } from '../internal-types';
 export const EVENT_MCP_SESSION_START = 'mcp.session.start';
 export const EVENT_MCP_SESSION_END = 'mcp.session.end';
 /** Non-standard event attributes. */
-export const ATTR_MCP_SESSION_DURATION = 'mcp.session.duration';
-export const ATTR_MCP_SESSION_REQUEST_COUNT = 'mcp.session.request_count';
-export const ATTR_MCP_SESSION_ERROR_COUNT = 'mcp.session.error_count';
+const ATTR_MCP_SESSION_DURATION = 'mcp.session.duration';
+const ATTR_MCP_SESSION_REQUEST_COUNT = 'mcp.session.request_count';
+const ATTR_MCP_SESSION_ERROR_COUNT = 'mcp.session.error_count';
 
 export function sessionEventAttributes(state: ConnectionState, session: SessionRecord): Attributes {
   const attrs: Attributes = {

@@ -14,7 +14,7 @@ import { METHOD_TOOLS_CALL } from './methods';
  */
 
 const SENSITIVE_KEY = /pass(word|wd)?|secret|token|api[-_]?key|authori[sz]ation|cookie|credential|private[-_]?key/i;
-export const REDACTED = '[REDACTED]';
+const REDACTED = '[REDACTED]';
 const MAX_DEPTH = 8;
 
 function maskCopy(value: unknown, depth: number): unknown {
@@ -33,7 +33,7 @@ function truncate(text: string, max: number): string {
 }
 
 /** Masks, redacts and serialises one value; `undefined` means record nothing. */
-export function captureValue(config: ResolvedConfig, value: unknown, attribute: string, method: string): string | undefined {
+function captureValue(config: ResolvedConfig, value: unknown, attribute: string, method: string): string | undefined {
   let copy = maskCopy(value, 0);
   const redact = config.user.redact;
   if (redact) copy = redact(copy, { attribute, method });

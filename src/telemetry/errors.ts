@@ -2,7 +2,7 @@ import { CALLER_FAULT_CODES, ERROR_TYPE_TOOL_ERROR, VALUE_OTHER } from '../semco
 import { METHOD_TOOLS_CALL } from './methods';
 
 /** How a response is recorded: see the MCP semantic conventions, "Recording errors". */
-export interface ResponseClassification {
+interface ResponseClassification {
   /** `rpc.response.status_code` value, when the response is a JSON-RPC error. */
   statusCode?: string;
   /** `error.type` value; absent when the response is not a server error. */

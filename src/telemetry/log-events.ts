@@ -29,7 +29,7 @@ function isProvider(value: unknown): value is LoggerProviderLike {
 }
 
 /** The globally registered logger provider, if any. */
-export function globalLoggerProvider(): LoggerProviderLike | undefined {
+function globalLoggerProvider(): LoggerProviderLike | undefined {
   const g = globalThis as Record<symbol, unknown>;
   const getter = g[API_LOGS_GLOBAL];
   if (typeof getter === 'function') {

@@ -7,7 +7,7 @@
 export const METHOD_INITIALIZE = 'initialize';
 export const METHOD_TOOLS_CALL = 'tools/call';
 
-export type MethodTarget = 'tool' | 'prompt' | 'resource';
+type MethodTarget = 'tool' | 'prompt' | 'resource';
 
 /** The methods of the MCP specification, and their target where they have one. */
 const METHODS: ReadonlyMap<string, MethodTarget | undefined> = new Map<string, MethodTarget | undefined>([

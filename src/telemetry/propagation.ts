@@ -10,7 +10,7 @@ const META_GETTER: TextMapGetter<Record<string, unknown>> = {
   },
 };
 
-export interface ParentContext {
+interface ParentContext {
   parent: Context;
   links?: Link[];
 }

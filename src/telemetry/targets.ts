@@ -19,7 +19,7 @@ import { ValueLimiter } from './value-limiter';
  */
 
 export const MAX_NAME_LENGTH = 256;
-export const MAX_URI_LENGTH = 2048;
+const MAX_URI_LENGTH = 2048;
 
 export function capLength(value: string, max: number): string {
   return value.length > max ? value.slice(0, max) : value;
