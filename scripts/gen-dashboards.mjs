@@ -3,7 +3,7 @@
 // grafana/dashboards/<uid>.json (keys sorted, 2-space indent, trailing newline).
 //
 //   node scripts/gen-dashboards.mjs            # write grafana/dashboards/*.json (npm run dashboards)
-//   node scripts/gen-dashboards.mjs --out DIR  # write into DIR instead (used by test/dashboards.test.ts)
+//   node scripts/gen-dashboards.mjs --out DIR  # write into DIR instead (used by test/stack/dashboards.test.ts)
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';

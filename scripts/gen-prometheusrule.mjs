@@ -1,6 +1,6 @@
 // Generates the Prometheus Operator manifest grafana/prometheus/kubernetes/mcp-alerts.prometheusrule.yaml from
 // the rule file grafana/prometheus/rules/mcp-alerts.yml: a PrometheusRule (monitoring.coreos.com/v1) whose
-// spec.groups are the rule file's groups, comments included. test/prometheusrule.test.ts checks it is current.
+// spec.groups are the rule file's groups, comments included. test/stack/prometheusrule.test.ts checks it is current.
 //
 //   node scripts/gen-prometheusrule.mjs             # write the manifest (npm run prometheusrule)
 //   node scripts/gen-prometheusrule.mjs --out FILE  # write FILE instead

@@ -15,7 +15,7 @@ import { Hook } from 'require-in-the-middle';
  */
 
 const SDK_PACKAGE = '@modelcontextprotocol/sdk';
-/** The oldest tested (test/sdk-floor.test.ts): 1.10.0, the first with Streamable HTTP. */
+/** The oldest tested (test/process/sdk-floor.test.ts): 1.10.0, the first with Streamable HTTP. */
 const SUPPORTED_SDK_VERSIONS = ['>=1.10.0 <2'];
 /** SDK files whose exports hold the classes mcp-otel patches (relative to dist/<format>/). */
 const SDK_FILES = ['server/index.js', 'server/streamableHttp.js', 'server/sse.js', 'client/index.js'];

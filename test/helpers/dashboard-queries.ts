@@ -1,6 +1,6 @@
 /*
  * The queries of the committed Grafana dashboards (grafana/dashboards/*.json), for tests:
- * syntax and lint checks (test/dashboards.test.ts) and live runs against a real Prometheus.
+ * syntax and lint checks (test/stack/dashboards.test.ts) and live runs against a real Prometheus.
  *
  * `dashboardPromQL()` returns every Prometheus target with Grafana's variables substituted so that
  * the expression runs as-is against the Prometheus HTTP API:

@@ -1,6 +1,6 @@
 /*
  * Checks of the Prometheus Operator manifest generated from the rule file (scripts/gen-prometheusrule.mjs), shared
- * by test/prometheusrule.test.ts (the committed files) and test/fresh-install.test.ts (the installed package).
+ * by test/stack/prometheusrule.test.ts (the committed files) and test/process/fresh-install.test.ts (the installed package).
  */
 import { isDeepStrictEqual } from 'node:util';
 import { parse, parseAllDocuments } from 'yaml';

@@ -30,7 +30,7 @@ let instrumentation: McpInstrumentation | undefined;
 
 /**
  * Creates (once per test file) the instrumentation and patches the ESM SDK classes the tests import. The
- * tests' own clients are traced only when a test asks for it (`client: true`, test/client.test.ts): the server
+ * tests' own clients are traced only when a test asks for it (`client: true`, test/in-process/client.test.ts): the server
  * tests assert on the server's spans.
  */
 export async function instrument(config: McpInstrumentationConfig = {}): Promise<McpInstrumentation> {

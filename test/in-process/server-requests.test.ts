@@ -1,0 +1,127 @@
+/*
+ * The server's own requests to its client while it handles a call — sampling/createMessage, elicitation/create,
+ * roots/list and ping — as CLIENT spans on the server: children of the span of the tools/call that caused them,
+ * with the session's attributes, ended by the client's answer (or its error, or the connection closing), and
+ * measured in mcp.client.operation.duration. A real Client that answers them, and one that refuses.
+ */
+import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
+import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { CreateMessageRequestSchema, ElicitRequestSchema, ErrorCode, ListRootsRequestSchema, McpError } from '@modelcontextprotocol/sdk/types.js';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { finishedSpans, histogramPoints, instrument, resetTelemetry } from '../helpers/telemetry';
+
+beforeAll(async () => {
+  await instrument({ client: true });
+});
+
+const parentOf = (span: ReadableSpan) => (span as unknown as { parentSpanContext?: { spanId: string } }).parentSpanContext?.spanId;
+const ofKind = (spans: ReadableSpan[], kind: SpanKind, name: string) => spans.filter((s) => s.kind === kind && s.name === name);
+
+/** A server whose tool `ask` asks its client for a sampling, an elicitation, its roots and a ping, and one whose `hang` waits for an answer. */
+function askingServer(): McpServer {
+  const server = new McpServer({ name: 'asking', version: '1.0.0' });
+  server.registerTool('ask', {}, async () => {
+    const sampled = await server.server.createMessage({ messages: [{ role: 'user', content: { type: 'text', text: 'hi?' } }], maxTokens: 10 }).then(
+      (r) => (r.content as { text?: string }).text,
+      (err: Error) => `refused: ${err.message}`,
+    );
+    const elicited = await server.server
+      .elicitInput({ message: 'name?', requestedSchema: { type: 'object', properties: { name: { type: 'string' } } } })
+      .then((r) => r.action, (err: Error) => `refused: ${err.message}`);
+    const roots = await server.server.listRoots().then((r) => r.roots.length, () => -1);
+    await server.server.ping();
+    return { content: [{ type: 'text', text: `${sampled} ${elicited} ${roots}` }] };
+  });
+  server.registerTool('hang', {}, async () => {
+    await server.server.listRoots().catch(() => undefined);
+    return { content: [] };
+  });
+  return server;
+}
+
+async function connect(server: McpServer, answer: 'answers' | 'refuses' | 'never'): Promise<{ client: Client; close(): Promise<void> }> {
+  const [a, b] = InMemoryTransport.createLinkedPair();
+  await server.connect(a);
+  const client = new Client({ name: 'answering-client', version: '1.0.0' }, { capabilities: { sampling: {}, elicitation: {}, roots: {} } });
+  const refuse = () => {
+    throw new McpError(ErrorCode.InvalidRequest, 'the user declined');
+  };
+  client.setRequestHandler(CreateMessageRequestSchema, async () =>
+    answer === 'refuses' ? refuse() : { model: 'test-model', role: 'assistant', content: { type: 'text', text: 'sampled' } },
+  );
+  client.setRequestHandler(ElicitRequestSchema, async () => (answer === 'refuses' ? refuse() : { action: 'accept', content: { name: 'Ada' } }));
+  client.setRequestHandler(ListRootsRequestSchema, async () => {
+    if (answer === 'never') await new Promise(() => {});
+    return { roots: [{ uri: 'file:///work', name: 'work' }] };
+  });
+  await client.connect(b);
+  return { client, close: async () => { await client.close(); await server.close(); } };
+}
+
+describe("the server's own requests to its client", () => {
+  let conn: { client: Client; close(): Promise<void> } | undefined;
+  afterEach(async () => {
+    await conn?.close();
+    conn = undefined;
+  });
+
+  it('become CLIENT spans on the server, children of the tools/call that sent them, with the session attributes', async () => {
+    conn = await connect(askingServer(), 'answers');
+    resetTelemetry();
+    const result = await conn.client.callTool({ name: 'ask', arguments: {} });
+    expect((result.content as Array<{ text: string }>)[0].text).toBe('sampled accept 1');
+    const spans = await finishedSpans();
+    const call = ofKind(spans, SpanKind.SERVER, 'tools/call ask');
+    expect(call).toHaveLength(1);
+    for (const method of ['sampling/createMessage', 'elicitation/create', 'roots/list', 'ping']) {
+      const sent = ofKind(spans, SpanKind.CLIENT, method);
+      expect(sent.map((s) => s.name), method).toEqual([method]);
+      expect(parentOf(sent[0]), `${method} is a child of the tool call`).toBe(call[0].spanContext().spanId);
+      expect(sent[0].attributes).toMatchObject({
+        'mcp.method.name': method,
+        'mcp.session.id': call[0].attributes['mcp.session.id'],
+        'mcp.client.name': 'answering-client',
+        'mcp.protocol.version': '2025-11-25',
+      });
+      expect(typeof sent[0].attributes['jsonrpc.request.id']).toBe('string');
+      expect(sent[0].status.code).toBe(SpanStatusCode.UNSET);
+      // Each ends before the tool call does: the client answered.
+      expect(sent[0].endTime[0] * 1e9 + sent[0].endTime[1]).toBeLessThanOrEqual(call[0].endTime[0] * 1e9 + call[0].endTime[1]);
+    }
+    const points = await histogramPoints('mcp.client.operation.duration');
+    const sampling = points.find((p) => p.attributes['mcp.method.name'] === 'sampling/createMessage');
+    expect(sampling?.value.count).toBeGreaterThanOrEqual(1);
+    expect(sampling?.attributes['mcp.session.id']).toBeUndefined();
+  });
+
+  it('a client that refuses: the error code on the span, error.type set, status ERROR', async () => {
+    conn = await connect(askingServer(), 'refuses');
+    resetTelemetry();
+    const result = await conn.client.callTool({ name: 'ask', arguments: {} });
+    expect((result.content as Array<{ text: string }>)[0].text).toMatch(/^refused: .*declined refused: .*declined 1$/);
+    const spans = await finishedSpans();
+    for (const method of ['sampling/createMessage', 'elicitation/create']) {
+      const [sent] = ofKind(spans, SpanKind.CLIENT, method);
+      expect(sent.attributes['rpc.response.status_code'], method).toBe(String(ErrorCode.InvalidRequest));
+      expect(sent.attributes['error.type'], method).toBe(String(ErrorCode.InvalidRequest));
+      expect(sent.status.code).toBe(SpanStatusCode.ERROR);
+      expect(sent.status.message).toBe('the user declined');
+    }
+    expect(ofKind(spans, SpanKind.CLIENT, 'roots/list')[0].attributes['error.type']).toBeUndefined();
+  });
+
+  it('a request the client never answers ends with connection_closed when the connection goes', async () => {
+    conn = await connect(askingServer(), 'never');
+    resetTelemetry();
+    const call = conn.client.callTool({ name: 'hang', arguments: {} }).catch(() => undefined);
+    await new Promise((r) => setTimeout(r, 30));
+    await conn.close();
+    conn = undefined;
+    await call;
+    const [sent] = ofKind(await finishedSpans(), SpanKind.CLIENT, 'roots/list');
+    expect(sent?.attributes['error.type']).toBe('connection_closed');
+  });
+});
