@@ -10,6 +10,7 @@
  */
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
+import { waitUntil } from './wait';
 
 export interface FrameworkHttpServer {
   url: URL;
@@ -29,13 +30,9 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
-/** Polls `condition` every 10 ms until it holds; throws after `timeoutMs`. */
-export async function until(condition: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
+/** Polls `condition` until it holds; throws after `timeoutMs`. */
+export function until(condition: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
+  return waitUntil(condition, timeoutMs, what);
 }
 
 function bounded<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {

@@ -11,6 +11,7 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gunzipSync, inflateSync } from 'node:zlib';
 import protobuf from 'protobufjs';
+import { withTimeout } from './wait';
 
 /*
  * The parts of the OTLP protocol (opentelemetry-proto v1: common, resource,
@@ -557,21 +558,6 @@ export async function startOtlpReceiver(options?: OtlpReceiverOptions): Promise<
   return new OtlpReceiver(options).start();
 }
 
-function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${message} within ${ms} ms`)), ms);
-    promise.then(
-      (value) => {
-        clearTimeout(timer);
-        resolve(value);
-      },
-      (err) => {
-        clearTimeout(timer);
-        reject(err);
-      },
-    );
-  });
-}
 
 function decompress(body: Buffer, encoding: string | string[] | undefined): Buffer {
   const enc = String(encoding ?? '').trim().toLowerCase();

@@ -162,32 +162,6 @@ export function jsonRpcLines(stdout: string): unknown[] {
   });
 }
 
-/** `promise`, or a rejection after `ms` (the timer is cleared either way). */
-export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms);
-    promise.then(
-      (value) => {
-        clearTimeout(timer);
-        resolve(value);
-      },
-      (err) => {
-        clearTimeout(timer);
-        reject(err);
-      },
-    );
-  });
-}
+import { delay, waitUntil, withTimeout } from './wait';
 
-/** Resolves once `predicate()` holds, polling every 25 ms; rejects with `what` after `ms`. */
-export async function waitUntil(predicate: () => unknown, ms: number, what: string): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await delay(25);
-  }
-}
-
-export function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms).unref?.());
-}
+export { delay, waitUntil, withTimeout };

@@ -12,6 +12,7 @@ import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vite
 import { connectHttpClient, gate, HTTP_SPAN_TRACER, messagesOf, requestCarrying, startHttpMcpServer } from '../helpers/http-server';
 import type { HttpClient, HttpMcpServer, HttpServerOptions, RecordedRequest } from '../helpers/http-server';
 import { finishedSpans, histogramPoint, histogramPoints, instrument, resetTelemetry, spanExporter, spanNamed } from '../helpers/telemetry';
+import { waitUntil } from '../helpers/wait';
 
 vi.setConfig({ testTimeout: 15_000, hookTimeout: 15_000 });
 
@@ -54,12 +55,8 @@ async function spansWhere(predicate: (spans: ReadableSpan[]) => boolean, timeout
   }
 }
 
-async function until(condition: () => boolean, timeoutMs = 3000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition never held');
-    await new Promise((r) => setTimeout(r, 5));
-  }
+function until(condition: () => boolean, timeoutMs = 3000): Promise<void> {
+  return waitUntil(condition, timeoutMs, 'the condition');
 }
 
 /** The HTTP POST that carried the JSON-RPC request with this id (ids are per client, so pass one server's log). */

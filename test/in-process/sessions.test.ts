@@ -3,6 +3,7 @@ import type { McpDisconnectReason, McpInstrumentationConfig, McpSession } from '
 import { connectRawStdio, initializeRaw } from '../helpers/raw-stdio';
 import { connectInMemory, createTestServer } from '../helpers/server';
 import { collectMetrics, finishedSpans, histogramPoints, instrument, resetTelemetry, spanNamed } from '../helpers/telemetry';
+import { settle, waitUntil } from '../helpers/wait';
 
 interface Ended {
   session: McpSession;
@@ -31,12 +32,8 @@ async function sumOf(name: string, match: Record<string, unknown>): Promise<numb
   return total;
 }
 
-async function waitFor(predicate: () => boolean, ms = 3000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 5));
-  }
+function waitFor(predicate: () => boolean, ms = 3000): Promise<void> {
+  return waitUntil(predicate, ms, 'the session event');
 }
 
 describe('session lifecycle', () => {
@@ -72,7 +69,7 @@ describe('session lifecycle', () => {
     await conn.client.close();
     await waitFor(() => ended.length === 1);
     await conn.server.close();
-    await new Promise((r) => setTimeout(r, 10));
+    await settle(); // whatever the second close set off has run: still one end
     expect(ended).toHaveLength(1);
     expect(ended[0].reason).toBe('client_disconnect');
     expect(ended[0].session.requestCount).toBe(3); // initialize, notifications/initialized, tools/call
@@ -96,7 +93,7 @@ describe('session lifecycle', () => {
     await waitFor(() => ended.length === 1);
     expect(ended[0].reason).toBe('server_shutdown');
     await conn.client.close();
-    await new Promise((r) => setTimeout(r, 10));
+    await settle();
     expect(ended).toHaveLength(1);
   });
 

@@ -17,6 +17,7 @@ import { flushOnlyEnv, startOtlpReceiver } from '../helpers/otlp-receiver';
 import { createTestServer } from '../helpers/server';
 import { startStdioChild, stopAllChildren } from '../helpers/stdio-child';
 import { instrument } from '../helpers/telemetry';
+import { waitUntil } from '../helpers/wait';
 
 let receiver: OtlpReceiver;
 beforeAll(async () => {
@@ -130,8 +131,7 @@ describe('HTTP transports in process', () => {
       await client.connect(new SSEClientTransport(new URL(`http://127.0.0.1:${port}/sse`)));
       await client.ping();
       await client.close(); // aborts the GET stream: the server sees the socket close
-      const deadline = Date.now() + 3000;
-      while (ended.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+      await waitUntil(() => ended.length > 0, 3000, 'the session to end');
       expect(ended.map((e) => e.reason)).toEqual(['client_disconnect']);
       expect(ended[0].session.clientName).toBe('sse-client');
       expect(ended[0].session.idFromTransport).toBe(true);
