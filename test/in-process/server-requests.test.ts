@@ -10,11 +10,14 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { CreateMessageRequestSchema, ElicitRequestSchema, ErrorCode, ListRootsRequestSchema, McpError } from '@modelcontextprotocol/sdk/types.js';
+import * as clientV2 from '@modelcontextprotocol/client';
+import * as serverV2 from '@modelcontextprotocol/server';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { finishedSpans, histogramPoints, instrument, resetTelemetry } from '../helpers/telemetry';
 
 beforeAll(async () => {
-  await instrument({ client: true });
+  const instrumentation = await instrument({ client: true });
+  instrumentation.instrument(serverV2);
 });
 
 const parentOf = (span: ReadableSpan) => (span as unknown as { parentSpanContext?: { spanId: string } }).parentSpanContext?.spanId;
@@ -123,5 +126,60 @@ describe("the server's own requests to its client", () => {
     await call;
     const [sent] = ofKind(await finishedSpans(), SpanKind.CLIENT, 'roots/list');
     expect(sent?.attributes['error.type']).toBe('connection_closed');
+  });
+});
+
+describe("the server's own requests with SDK 2.x (@modelcontextprotocol/server and client)", () => {
+  /** The v2 twin of askingServer: its tool asks the client for a sampling and an elicitation. */
+  async function connectV2(answer: 'answers' | 'refuses') {
+    const server = new serverV2.McpServer({ name: 'asking-v2', version: '1.0.0' });
+    server.registerTool('ask', {}, async () => {
+      const sampled = await server.server.createMessage({ messages: [{ role: 'user', content: { type: 'text', text: 'hi?' } }], maxTokens: 10 }).then(
+        (r) => (r.content as { text?: string }).text,
+        (err: Error) => `refused: ${err.message}`,
+      );
+      const elicited = await server.server
+        .elicitInput({ message: 'name?', requestedSchema: { type: 'object', properties: { name: { type: 'string' } } } })
+        .then((r) => r.action, (err: Error) => `refused: ${err.message}`);
+      return { content: [{ type: 'text', text: `${sampled} ${elicited}` }] };
+    });
+    const [a, b] = serverV2.InMemoryTransport.createLinkedPair();
+    await server.connect(a);
+    const client = new clientV2.Client({ name: 'answering-v2', version: '2.0.0' }, { capabilities: { sampling: {}, elicitation: {} } });
+    const refuse = () => {
+      throw new clientV2.ProtocolError(clientV2.ProtocolErrorCode.InvalidRequest, 'the user declined');
+    };
+    client.setRequestHandler('sampling/createMessage', async () =>
+      answer === 'refuses' ? refuse() : { model: 'test-model', role: 'assistant' as const, content: { type: 'text' as const, text: 'sampled' } },
+    );
+    client.setRequestHandler('elicitation/create', async () => (answer === 'refuses' ? refuse() : { action: 'accept' as const, content: { name: 'Ada' } }));
+    await client.connect(b);
+    return { client, close: async () => { await client.close(); await server.close(); } };
+  }
+
+  it('become CLIENT spans, children of the tools/call; a refusal is an error with its code', async () => {
+    for (const answer of ['answers', 'refuses'] as const) {
+      const conn = await connectV2(answer);
+      resetTelemetry();
+      try {
+        const result = await conn.client.callTool({ name: 'ask', arguments: {} });
+        const text = (result.content as Array<{ text: string }>)[0].text;
+        if (answer === 'answers') expect(text).toBe('sampled accept');
+        else expect(text).toMatch(/^refused: .*declined refused: .*declined$/);
+        const spans = await finishedSpans();
+        const [call] = ofKind(spans, SpanKind.SERVER, 'tools/call ask');
+        expect(call, answer).toBeDefined();
+        for (const method of ['sampling/createMessage', 'elicitation/create']) {
+          const sent = ofKind(spans, SpanKind.CLIENT, method);
+          expect(sent.map((s) => s.name), `${answer} ${method}`).toEqual([method]);
+          expect(parentOf(sent[0])).toBe(call.spanContext().spanId);
+          expect(sent[0].attributes).toMatchObject({ 'mcp.method.name': method, 'mcp.client.name': 'answering-v2', 'mcp.session.id': call.attributes['mcp.session.id'] });
+          expect(sent[0].attributes['error.type'], `${answer} ${method}`).toBe(answer === 'answers' ? undefined : String(clientV2.ProtocolErrorCode.InvalidRequest));
+          expect(sent[0].status.code).toBe(answer === 'answers' ? SpanStatusCode.UNSET : SpanStatusCode.ERROR);
+        }
+      } finally {
+        await conn.close();
+      }
+    }
   });
 });
