@@ -23,7 +23,8 @@ const CLIENTS = arg('clients', 50);
 
 trace.setGlobalTracerProvider(new TracerProvider({ spanProcessors: [new NoopSpanProcessor()] }));
 metrics.setGlobalMeterProvider(new MeterProvider());
-const instrumentation = new McpInstrumentation({ trackingSecret: 'churn' }); // default activity store: 200 clients x 100 activities
+const instrumentation = new McpInstrumentation({ trackingSecret: 'churn', client: false }); // default activity store: 200 clients x 100 activities
+// (client: false: the churn's MCP clients live in this process; a server's heap would not hold their telemetry)
 instrumentation.instrument(serverModule);
 
 async function session(i) {

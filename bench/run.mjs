@@ -214,7 +214,8 @@ let currentVariant = VARIANTS.uninstrumented;
 /** variant -> McpInstrumentation that is enabled in it. */
 const instrumentations = new Map();
 async function setUpInstrumentation(variant, Instrumentation) {
-  const instrumentation = new Instrumentation();
+  // client: false — the bench's MCP Client runs in this process too; no server user pays for tracing it.
+  const instrumentation = new Instrumentation({ client: false });
   registerInstrumentations({ instrumentations: [instrumentation], tracerProvider, meterProvider });
   instrumentation.disable();
   instrumentations.set(variant, instrumentation);
