@@ -9,6 +9,8 @@ export const median = (xs) => {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 };
 
+// A ratio may be NaN (floor adds ≤ 0 µs), which the HTTP child's JSON turns into null.
+const isRatio = (x) => typeof x === 'number' && Number.isFinite(x);
 const fmt = (n, digits = 0) => n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
 const signed = (x) => `${x >= 0 ? '+' : ''}${x.toFixed(1)}`;
 
@@ -80,8 +82,8 @@ export function summarise({ key, title, ops, sampledOut, variants, rounds }) {
 export function verdict(s) {
   if (s.target.kind === 'floor') {
     const r = s.vsFloor?.addedRatio;
-    if (r === undefined) return { text: 'needs bare, floor, mcp-otel arms' };
-    if (Number.isNaN(r)) return { text: 'n/a: floor adds ≤ 0 µs (noise)' };
+    if (s.vsFloor === undefined) return { text: 'needs bare, floor, mcp-otel arms' };
+    if (!isRatio(r)) return { text: 'n/a: floor adds ≤ 0 µs (noise)' };
     return { met: r <= s.target.limit, text: r <= s.target.limit ? 'met' : 'missed' };
   }
   const r = s.vsOtel?.ratio;
@@ -104,6 +106,8 @@ export function printHeader(out, info, opts, variants) {
     'the HTTP workload also @opentelemetry/instrumentation-http in every arm but bare');
 }
 
+const num2 = (x) => (isRatio(x) ? x.toFixed(2) : 'n/a');
+const range1 = (r) => (isRatio(r.min) && isRatio(r.max) ? `${r.min.toFixed(1)}–${r.max.toFixed(1)}` : 'n/a');
 const cell = (s, v) => (s[v] ? s[v].usPerOp.toFixed(1) : '—');
 const added = (s, v) => (s.vsBaseline?.[v] ? signed(s.vsBaseline[v].addedUs) : '—');
 
@@ -118,7 +122,7 @@ export function printSummary(out, info, results, churn) {
   for (const s of Object.values(results)) {
     const f = s.vsFloor;
     const o = s.vsOtel;
-    const floorCol = f ? `${Number.isNaN(f.addedRatio) ? '—' : f.addedRatio.toFixed(2)} (${f.addedRatioPerRound.min.toFixed(1)}–${f.addedRatioPerRound.max.toFixed(1)})` : '—';
+    const floorCol = f ? `${isRatio(f.addedRatio) ? f.addedRatio.toFixed(2) : '—'} (${range1(f.addedRatioPerRound)})` : '—';
     const otelCol = o ? `${o.ratio.toFixed(3)} (${o.ratioMin.toFixed(2)}–${o.ratioMax.toFixed(2)})` : '—';
     const target = s.target.kind === 'floor' ? `added ≤ ${s.target.limit} × floor's` : `≥ ${s.target.limit} × OTel alone`;
     out(`| ${s.title} | ${cell(s, ARM.bare)} | ${cell(s, ARM.otel)} | ${cell(s, ARM.floor)} | ${cell(s, ARM.mcp)} | ${added(s, ARM.otel)} | ${added(s, ARM.floor)} | ${added(s, ARM.mcp)} | ${floorCol} | ${otelCol} | ${target} | ${verdict(s).text} |`);
@@ -162,6 +166,6 @@ export function printDetails(out, variants, results) {
   const withFloor = Object.values(results).filter((r) => r.vsFloor);
   if (withFloor.length) {
     out('', '| Workload | added µs: instrumented / floor (median of per-round ratios) | added CPU µs: instrumented / floor | throughput instrumented / floor |', '|---|---:|---:|---:|');
-    for (const r of withFloor) out(`| ${r.title} | ${r.vsFloor.addedRatioPerRound.median.toFixed(2)} | ${r.vsFloor.addedCpuRatio.toFixed(2)} | ${r.vsFloor.throughputRatio.toFixed(2)} |`);
+    for (const r of withFloor) out(`| ${r.title} | ${num2(r.vsFloor.addedRatioPerRound.median)} | ${num2(r.vsFloor.addedCpuRatio)} | ${r.vsFloor.throughputRatio.toFixed(2)} |`);
   }
 }
