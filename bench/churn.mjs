@@ -1,5 +1,7 @@
 // Session churn: N sessions opened, used and closed against an instrumented McpServer in one process, with
 // the heap measured after GC at checkpoints. Run with: node --expose-gc bench/churn.mjs [--sessions 10000]
+// [--json FILE] (bench/run.mjs runs it so and puts the result in its summary). Progress goes to stderr.
+import { writeFileSync } from 'node:fs';
 import { metrics, trace } from '@opentelemetry/api';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import { NoopSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
@@ -19,11 +21,15 @@ const arg = (name, fallback) => {
   return i > 0 ? Number(process.argv[i + 1]) : fallback;
 };
 const SESSIONS = arg('sessions', 10_000);
+const jsonIndex = process.argv.indexOf('--json');
+const JSON_FILE = jsonIndex > 0 ? process.argv[jsonIndex + 1] : undefined;
 const CLIENTS = arg('clients', 50);
+const STARTED_AT = Number(process.env.BENCH_STARTED_AT ?? Date.now()); // bench/run.mjs's clock, for progress lines
 
 trace.setGlobalTracerProvider(new TracerProvider({ spanProcessors: [new NoopSpanProcessor()] }));
 metrics.setGlobalMeterProvider(new MeterProvider());
-const instrumentation = new McpInstrumentation({ trackingSecret: 'churn' }); // default activity store: 200 clients x 100 activities
+const instrumentation = new McpInstrumentation({ trackingSecret: 'churn', client: false }); // default activity store: 200 clients x 100 activities
+// (client: false: the churn's MCP clients live in this process; a server's heap would not hold their telemetry)
 instrumentation.instrument(serverModule);
 
 async function session(i) {
@@ -54,6 +60,8 @@ rows.push([0, start]);
 while (done < SESSIONS) {
   for (let i = 0; i < step && done < SESSIONS; i++, done++) await session(done);
   rows.push([done, await heap()]);
+  const t = (Date.now() - STARTED_AT) / 1000;
+  process.stderr.write(`[${String(Math.floor(t / 60)).padStart(2, '0')}:${(t % 60).toFixed(0).padStart(2, '0')}]   churn: ${done}/${SESSIONS} sessions closed, heap ${(rows.at(-1)[1] / 1e6).toFixed(1)} MB\n`);
 }
 console.log(`| sessions closed | heap after GC (MB) | growth per session since previous row (bytes) |`);
 console.log(`|---:|---:|---:|`);
@@ -64,4 +72,15 @@ for (let i = 0; i < rows.length; i++) {
 }
 const fillAt = rows[1];
 const last = rows.at(-1);
-console.log(`\nafter the first ${fillAt[0]} sessions (activity store filling): ${((last[1] - fillAt[1]) / (last[0] - fillAt[0])).toFixed(0)} bytes per further session`);
+const afterFill = (last[1] - fillAt[1]) / (last[0] - fillAt[0]);
+console.log(`\nafter the first ${fillAt[0]} sessions (activity store filling): ${afterFill.toFixed(0)} bytes per further session`);
+if (JSON_FILE) {
+  writeFileSync(JSON_FILE, JSON.stringify({
+    sessions: SESSIONS,
+    clients: CLIENTS,
+    fillSessions: fillAt[0],
+    bytesPerSessionFill: Math.round((fillAt[1] - rows[0][1]) / fillAt[0]),
+    bytesPerSessionAfterFill: Math.round(afterFill),
+    rows: rows.map(([sessions, heapUsed]) => ({ sessions, heapUsed })),
+  }));
+}

@@ -56,7 +56,7 @@ metrics.setGlobalMeterProvider(meterProvider);
 
 const setups = dists.map((dist) => {
   const { McpInstrumentation } = require(path.join(dist, 'cjs/index.js'));
-  const instrumentation = new McpInstrumentation();
+  const instrumentation = new McpInstrumentation({ client: false }); // server side only, as a server user runs it
   instrumentation.setTracerProvider(tracerProvider);
   instrumentation.setMeterProvider(meterProvider);
   // A stand-in for the SDK's Server class: only what patchServerClass and ConnectionState look at.

@@ -9,13 +9,17 @@
  * prototypes); every run is checked: uninstrumented runs must export no spans
  * and record no metric points, instrumented runs must produce them.
  *
- * Usage: npm run build && node bench/run.mjs [options]   (see bench/README.md)
+ * Arms: uninstrumented (bare), otel-only, floor, instrumented. The Streamable HTTP workload runs in a child
+ * process with @opentelemetry/instrumentation-http preloaded (bench/http-instrumentation.mjs), the session
+ * churn in another (bench/churn.mjs); progress goes to stderr, one summary table to stdout (bench/report.mjs).
+ *
+ * Usage: npm run build && node --expose-gc bench/run.mjs [options]   (see bench/README.md)
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { setMaxListeners } from 'node:events';
-import { writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import http from 'node:http';
 import os from 'node:os';
 import { randomUUID } from 'node:crypto';
@@ -33,33 +37,46 @@ import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import * as streamableHttpModule from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { z } from 'zod';
 import { McpInstrumentation } from '../dist/esm/index.mjs';
+import { printDetails, printHeader, printSummary, summarise } from './report.mjs';
+
+const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
 
 // ---------------------------------------------------------------------------
 // Options
 
-const HELP = `Usage: node bench/run.mjs [options]
+const HELP = `Usage: node bench/run.mjs [options]      (npm run bench = build, then node --expose-gc bench/run.mjs)
 
-  --rounds N          measured rounds per workload and variant (env BENCH_ROUNDS, default 7)
+By default every arm (uninstrumented, otel-only, floor, instrumented) runs on every workload, interleaved, and
+the run ends with one summary table on stdout; progress goes to stderr. The Streamable HTTP workload runs in a
+child process with @opentelemetry/instrumentation-http enabled (bench/http-instrumentation.mjs), the session churn
+in another (bench/churn.mjs).
+
+  --rounds N          measured rounds per workload and arm (env BENCH_ROUNDS, default 7)
   --ops N             requests per in-memory run (env BENCH_OPS, default 10000)
-  --warmup N          warm-up requests per workload and variant (env BENCH_WARMUP, default 3000)
+  --warmup N          warm-up requests per workload and arm (env BENCH_WARMUP, default 3000)
   --concurrency N     callers in the concurrent workload (env BENCH_CONCURRENCY, default 50)
-  --http              also run the Streamable HTTP workload (127.0.0.1, stateful session, SDK client)
   --http-ops N        requests per HTTP run (env BENCH_HTTP_OPS, default 1000)
-  --sampled-out       traces sampled out (AlwaysOffSampler): measures the metrics-only path
-  --otel-baseline     add a third variant "otel-only": OTel SDK registered and its AsyncLocalStorage
-                      context manager active (promise hooks on), mcp-otel disabled
-  --floor             add a variant "floor": the OpenTelemetry floor, a stand-in that only wraps the server's
-                      request handlers with one SERVER span (10 attributes, active while the handler runs)
-                      and one duration point (4 attributes), mcp-otel disabled: what any instrumentation
-                      emitting this data must pay; ratios are also reported against it
-  --alt-dist DIR      add a variant "alt": the same instrumentation from another build (DIR = a dist/
+  --workloads LIST    comma list of call, mix, concurrent, call-sampled-out, mix-sampled-out,
+                      concurrent-sampled-out, http (env BENCH_WORKLOADS;
+                      default call,mix,concurrent,call-sampled-out,http)
+  --arms LIST         comma list of uninstrumented, otel-only, floor, instrumented (env BENCH_ARMS; default all)
+                      otel-only: OTel SDK registered, its AsyncLocalStorage active (promise hooks on), mcp-otel
+                      disabled; floor: a stand-in that only wraps the server's request handlers with one SERVER
+                      span (10 attributes, active while the handler runs) and one duration point (4 attributes)
+  --no-http           leave out the HTTP workload;  --no-sampled-out: leave out the *-sampled-out workloads
+  --churn-sessions N  sessions for the churn check (env BENCH_CHURN_SESSIONS, default 10000); --no-churn: skip it
+  --sampled-out       every workload with traces sampled out (AlwaysOffSampler)
+  --alt-dist DIR      add an arm "alt": the same instrumentation from another build (DIR = a dist/
                       directory with esm/index.mjs), to A/B a src change in one process
-  --variant V         both (default) | instrumented | uninstrumented | otel-only | floor  (single-variant runs, for
-                      profiling and bench/instructions.mjs)
-  --workloads LIST    comma list of call,mix,concurrent,http (default call,mix,concurrent [+http])
+  --variant V         one arm only: instrumented | uninstrumented | otel-only | floor  (for profiling)
+  --details           also print the per-arm tables (ops/s, ratios with min–max, CPU µs)
   --json FILE         also write the raw results as JSON
+  --http, --otel-baseline, --floor   accepted for compatibility (these are on by default now)
   --help
 `;
+
+const ALL_WORKLOADS = ['call', 'mix', 'concurrent', 'call-sampled-out', 'mix-sampled-out', 'concurrent-sampled-out', 'http'];
+const ALL_ARMS = ['uninstrumented', 'otel-only', 'floor', 'instrumented'];
 
 function parseArgs(argv) {
   const env = process.env;
@@ -68,20 +85,26 @@ function parseArgs(argv) {
     if (!Number.isFinite(n) || n <= 0) throw new Error(`${name} must be a positive number, got ${v}`);
     return Math.floor(n);
   };
+  const list = (v) => v.split(',').map((x) => x.trim()).filter(Boolean);
   const o = {
     rounds: num(env.BENCH_ROUNDS ?? 7, 'BENCH_ROUNDS'),
     ops: num(env.BENCH_OPS ?? 10000, 'BENCH_OPS'),
     warmup: num(env.BENCH_WARMUP ?? 3000, 'BENCH_WARMUP'),
     concurrency: num(env.BENCH_CONCURRENCY ?? 50, 'BENCH_CONCURRENCY'),
     httpOps: num(env.BENCH_HTTP_OPS ?? 1000, 'BENCH_HTTP_OPS'),
-    http: false,
+    churnSessions: num(env.BENCH_CHURN_SESSIONS ?? 10000, 'BENCH_CHURN_SESSIONS'),
+    churn: true,
+    noHttp: false,
+    noSampledOut: false,
     sampledOut: false,
-    otelBaseline: false,
-    floor: false,
-    variant: 'both',
+    variant: 'all',
+    arms: env.BENCH_ARMS ? list(env.BENCH_ARMS) : undefined,
     altDist: undefined,
-    workloads: undefined,
+    workloads: env.BENCH_WORKLOADS ? list(env.BENCH_WORKLOADS) : undefined,
+    details: false,
     json: undefined,
+    httpChild: false, // internal: this process is the HTTP child (see runHttpChild)
+    workloadIndex: [1, 1],
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -96,22 +119,39 @@ function parseArgs(argv) {
       case '--warmup': o.warmup = num(value(), a); break;
       case '--concurrency': o.concurrency = num(value(), a); break;
       case '--http-ops': o.httpOps = num(value(), a); break;
-      case '--http': o.http = true; break;
+      case '--churn-sessions': o.churnSessions = num(value(), a); break;
+      case '--no-churn': o.churn = false; break;
+      case '--no-http': o.noHttp = true; break;
+      case '--no-sampled-out': o.noSampledOut = true; break;
+      case '--http': o.addHttp = true; break; // on by default now; adds http to an explicit --workloads
+      case '--otel-baseline': case '--floor': break; // on by default now
       case '--sampled-out': o.sampledOut = true; break;
-      case '--otel-baseline': o.otelBaseline = true; break;
-      case '--floor': o.floor = true; break;
       case '--variant': o.variant = value(); break;
+      case '--arms': o.arms = list(value()); break;
       case '--alt-dist': o.altDist = value(); break;
-      case '--workloads': o.workloads = value().split(',').map((s) => s.trim()).filter(Boolean); break;
+      case '--workloads': o.workloads = list(value()); break;
+      case '--details': o.details = true; break;
       case '--json': o.json = value(); break;
+      case '--http-child': o.httpChild = true; break;
+      case '--workload-index': o.workloadIndex = value().split('/').map(Number); break; // internal, for progress lines
       case '--help': case '-h': process.stdout.write(HELP); process.exit(0); break;
       default: throw new Error(`unknown option ${a}\n\n${HELP}`);
     }
   }
-  if (!['both', 'instrumented', 'uninstrumented', 'otel-only', 'floor'].includes(o.variant)) throw new Error(`--variant must be both, instrumented, uninstrumented, otel-only or floor`);
-  o.workloads ??= ['call', 'mix', 'concurrent', ...(o.http ? ['http'] : [])];
-  if (o.workloads.includes('http')) o.http = true;
-  for (const w of o.workloads) if (!['call', 'mix', 'concurrent', 'http'].includes(w)) throw new Error(`unknown workload ${w}`);
+  if (o.variant === 'both') o.variant = 'all'; // the old name
+  if (o.variant !== 'all') {
+    if (!ALL_ARMS.includes(o.variant)) throw new Error(`--variant must be one of ${ALL_ARMS.join(', ')}`);
+    o.arms = [o.variant];
+  }
+  o.arms ??= [...ALL_ARMS];
+  for (const a of o.arms) if (!ALL_ARMS.includes(a)) throw new Error(`unknown arm ${a}`);
+  o.arms = ALL_ARMS.filter((a) => o.arms.includes(a)); // fixed order
+  o.workloads ??= o.sampledOut ? ['call', 'mix', 'concurrent', 'http'] : ['call', 'mix', 'concurrent', 'call-sampled-out', 'http'];
+  if (o.addHttp && !o.workloads.includes('http')) o.workloads.push('http');
+  if (o.noHttp) o.workloads = o.workloads.filter((w) => w !== 'http');
+  if (o.noSampledOut) o.workloads = o.workloads.filter((w) => !w.endsWith('-sampled-out'));
+  for (const w of o.workloads) if (!ALL_WORKLOADS.includes(w)) throw new Error(`unknown workload ${w}`);
+  if (o.variant !== 'all') o.churn = false;
   return o;
 }
 
@@ -126,10 +166,17 @@ try {
 // ---------------------------------------------------------------------------
 // OpenTelemetry: real providers, exporters that drop everything (but count)
 
+const HTTP_SCOPE = '@opentelemetry/instrumentation-http';
+
+/** Drops spans; counts them, the HTTP instrumentation's apart from the rest (mcp-otel's or the floor's). */
 class DroppingSpanExporter {
   spans = 0;
+  httpSpans = 0;
   export(spans, resultCallback) {
-    this.spans += spans.length;
+    for (const span of spans) {
+      if (span.instrumentationScope?.name === HTTP_SCOPE) this.httpSpans++;
+      else this.spans++;
+    }
     resultCallback({ code: ExportResultCode.SUCCESS });
   }
   shutdown() {
@@ -181,8 +228,21 @@ diag.setLogger(
 const spanExporter = new DroppingSpanExporter();
 const metricExporter = new DroppingMetricExporter();
 const contextManager = new AsyncLocalStorageContextManager();
+/** AlwaysOn or AlwaysOff, switched per workload between runs (the *-sampled-out workloads, --sampled-out). */
+class SwitchableSampler {
+  on = new AlwaysOnSampler();
+  off = new AlwaysOffSampler();
+  sampledOut = opts.sampledOut;
+  shouldSample(...args) {
+    return (this.sampledOut ? this.off : this.on).shouldSample(...args);
+  }
+  toString() {
+    return this.sampledOut ? 'AlwaysOffSampler' : 'AlwaysOnSampler';
+  }
+}
+const sampler = new SwitchableSampler();
 const tracerProvider = new TracerProvider({
-  sampler: opts.sampledOut ? new AlwaysOffSampler() : new AlwaysOnSampler(),
+  sampler,
   spanProcessors: [new BatchSpanProcessor({ exporter: spanExporter })], // defaults: queue 2048, batch 512, 5 s
 });
 // What NodeTracerProvider.register({ contextManager }) does (sdk-trace's TracerProvider exists on 2.x and 3.x).
@@ -193,6 +253,14 @@ const meterProvider = new MeterProvider({
   readers: [new PeriodicExportingMetricReader({ exporter: metricExporter, exportIntervalMillis: Number(process.env.BENCH_METRIC_INTERVAL_MS ?? 1000) })],
 });
 metrics.setGlobalMeterProvider(meterProvider);
+
+// Set by bench/http-instrumentation.mjs when this process was started with it (the HTTP child).
+const httpInstrumentation = globalThis.__mcpOtelBenchHttpInstrumentation;
+if (httpInstrumentation) {
+  // It was created before these providers existed; give it them, as the Node SDK does.
+  httpInstrumentation.setTracerProvider(tracerProvider);
+  httpInstrumentation.setMeterProvider(meterProvider);
+}
 
 function fail(message) {
   console.error(`\nBENCHMARK FAILED: ${message}`);
@@ -214,7 +282,8 @@ let currentVariant = VARIANTS.uninstrumented;
 /** variant -> McpInstrumentation that is enabled in it. */
 const instrumentations = new Map();
 async function setUpInstrumentation(variant, Instrumentation) {
-  const instrumentation = new Instrumentation();
+  // client: false — the bench's MCP Client runs in this process too; no server user pays for tracing it.
+  const instrumentation = new Instrumentation({ client: false });
   registerInstrumentations({ instrumentations: [instrumentation], tracerProvider, meterProvider });
   instrumentation.disable();
   instrumentations.set(variant, instrumentation);
@@ -242,6 +311,13 @@ let contextRegistered = true;
 /** Switches the process to a variant. Done outside timed sections. */
 function setVariant(variant) {
   currentVariant = variant;
+  if (httpInstrumentation) {
+    // The HTTP child: the HTTP instrumentation is part of "OpenTelemetry alone", so it is on in every arm but
+    // the uninstrumented one (disable() unwraps http.Server.prototype.emit, enable() wraps it again).
+    if (variant === VARIANTS.uninstrumented) httpInstrumentation.disable();
+    else httpInstrumentation.enable();
+    if ((http.Server.prototype.emit.__wrapped === true) !== (variant !== VARIANTS.uninstrumented)) fail(`${variant}: HTTP instrumentation not switched`);
+  }
   // Disable first (disable() restores the prototypes), then enable at most one.
   for (const [v, instrumentation] of instrumentations) {
     if (v === variant) continue;
@@ -502,6 +578,11 @@ const WORKLOADS = {
   },
 };
 
+// The same in-memory workloads with traces sampled out (metrics on): the path of a non-recording span.
+for (const key of ['call', 'mix', 'concurrent']) {
+  WORKLOADS[`${key}-sampled-out`] = { ...WORKLOADS[key], title: `${WORKLOADS[key].title}, traces sampled out`, sampledOut: true };
+}
+
 // ---------------------------------------------------------------------------
 // Measurement
 
@@ -510,9 +591,9 @@ const gc = typeof globalThis.gc === 'function' ? globalThis.gc : undefined;
 /** One run: switch variant, connect, time `ops` requests, close, flush, verify telemetry. */
 async function measure(workload, variant, ops, timed = true) {
   setVariant(variant);
+  sampler.sampledOut = opts.sampledOut || workload.sampledOut === true;
   await flushTelemetry();
-  const spansBefore = spanExporter.spans;
-  const pointsBefore = metricExporter.operationCount;
+  const before = { spans: spanExporter.spans, httpSpans: spanExporter.httpSpans, points: metricExporter.operationCount };
   const conn = await workload.connect();
   try {
     await workload.check(conn.client);
@@ -524,22 +605,26 @@ async function measure(workload, variant, ops, timed = true) {
     const cpu = process.cpuUsage(cpu0);
     await conn.close();
     await flushTelemetry();
-    const spans = spanExporter.spans - spansBefore;
-    const points = metricExporter.operationCount - pointsBefore;
-    verify(workload, variant, ops, spans, points, timed);
+    const spans = spanExporter.spans - before.spans;
+    const httpSpans = spanExporter.httpSpans - before.httpSpans;
+    const points = metricExporter.operationCount - before.points;
+    verify(workload, variant, ops, { spans, httpSpans, points }, timed);
     // CPU time of this process (all threads: JS, GC, libuv) per request: less sensitive than
     // wall time to other processes competing for the cores, though not immune (caches, SMT).
     const cpuUsPerOp = (cpu.user + cpu.system) / ops;
-    return { ms, opsPerSec: (ops / ms) * 1000, usPerOp: (ms * 1000) / ops, cpuUsPerOp, spans, points };
+    return { ms, opsPerSec: (ops / ms) * 1000, usPerOp: (ms * 1000) / ops, cpuUsPerOp, spans, httpSpans, points };
   } catch (err) {
     await conn.close().catch(() => {});
     throw err;
   }
 }
 
-const totals = { instrumentedRequests: 0, instrumentedSpans: 0, instrumentedPoints: 0, otherSpans: 0, otherPoints: 0 };
+const totals = { instrumentedRequests: 0, instrumentedSpans: 0, instrumentedPoints: 0, otherSpans: 0, otherPoints: 0, httpSpans: 0 };
 
-function verify(workload, variant, ops, spans, points, timed) {
+/** Aborts the benchmark unless the run exported exactly the telemetry its arm should. */
+function verify(workload, variant, ops, { spans, httpSpans, points }, timed) {
+  const sampledOut = sampler.sampledOut;
+  const what = `${variant} run of "${workload.title}"`;
   if (emitsTelemetry(variant)) {
     if (timed && isInstrumented(variant)) {
       totals.instrumentedRequests += ops;
@@ -547,28 +632,24 @@ function verify(workload, variant, ops, spans, points, timed) {
       totals.instrumentedPoints += points;
     }
     // Each connection also has initialize + notifications/initialized and the check request(s).
-    if (points < ops) fail(`${variant} run of "${workload.title}" recorded ${points} duration points for ${ops} requests`);
-    if (opts.sampledOut) {
-      if (spans !== 0) fail(`sampled-out run exported ${spans} spans; expected none`);
+    if (points < ops) fail(`${what} recorded ${points} duration points for ${ops} requests`);
+    if (sampledOut) {
+      if (spans !== 0) fail(`${what} exported ${spans} spans with traces sampled out; expected none`);
     } else if (spans < ops) {
-      fail(`${variant} run of "${workload.title}" exported ${spans} spans for ${ops} requests (dropped by the BatchSpanProcessor, or not instrumented)`);
+      fail(`${what} exported ${spans} spans for ${ops} requests (dropped by the BatchSpanProcessor, or not instrumented)`);
     }
   } else {
     if (timed) {
       totals.otherSpans += spans;
       totals.otherPoints += points;
     }
-    if (spans !== 0 || points !== 0) {
-      fail(`${variant} run of "${workload.title}" produced ${spans} spans and ${points} metric points after disable(); expected none`);
-    }
+    if (spans !== 0 || points !== 0) fail(`${what} produced ${spans} MCP spans and ${points} duration points; expected none`);
   }
+  // The HTTP instrumentation (HTTP child only) must trace every request in all arms but the uninstrumented one.
+  if (timed) totals.httpSpans += httpSpans;
+  const httpExpected = Boolean(httpInstrumentation) && variant !== VARIANTS.uninstrumented && !sampledOut;
+  if (httpExpected ? httpSpans < ops : httpSpans !== 0) fail(`${what} exported ${httpSpans} HTTP instrumentation spans for ${ops} requests`);
 }
-
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
 
 function machineInfo() {
   const cpus = os.cpus();
@@ -581,10 +662,14 @@ function machineInfo() {
     date: new Date().toISOString(),
     loadavg: os.loadavg().map((x) => x.toFixed(2)).join(' '),
     git: gitInfo(),
+    versions: packageVersions(),
+    rounds: opts.rounds,
+    gcBetweenRuns: typeof globalThis.gc === 'function',
   };
 }
 
 function gitInfo() {
+  if (process.env.BENCH_GIT_REV) return process.env.BENCH_GIT_REV; // e.g. a tree copied without .git
   try {
     const cwd = path.dirname(new URL(import.meta.url).pathname);
     const rev = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
@@ -595,183 +680,141 @@ function gitInfo() {
   }
 }
 
-const signed = (x) => `${x >= 0 ? '+' : ''}${x.toFixed(1)}`;
 const fmt = (n, digits = 0) => n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+
+/** Versions of the packages that do the work, read from node_modules (their exports hide package.json). */
+function packageVersions() {
+  const root = path.join(BENCH_DIR, '..');
+  const version = (pkg) => {
+    try {
+      return JSON.parse(readFileSync(path.join(root, 'node_modules', pkg, 'package.json'), 'utf8')).version;
+    } catch {
+      return 'unknown';
+    }
+  };
+  return {
+    'sdk-trace': version('@opentelemetry/sdk-trace'),
+    'sdk-metrics': version('@opentelemetry/sdk-metrics'),
+    api: version('@opentelemetry/api'),
+    'instrumentation-http': version('@opentelemetry/instrumentation-http'),
+    'mcp sdk': version('@modelcontextprotocol/sdk'),
+  };
+}
+
+// Progress on stderr (stdout is for the report): what runs now and the time since the whole bench started
+// (BENCH_STARTED_AT is passed to the child processes so their lines continue the same clock).
+const startedAt = Number(process.env.BENCH_STARTED_AT ?? Date.now());
+process.env.BENCH_STARTED_AT ??= String(startedAt);
+function progress(message) {
+  const s = (Date.now() - startedAt) / 1000;
+  const clock = `${String(Math.floor(s / 60)).padStart(2, '0')}:${(s % 60).toFixed(0).padStart(2, '0')}`;
+  process.stderr.write(`[${clock}] ${message}\n`);
+}
+
+/** Warm-up and interleaved rounds of one workload in this process. */
+async function runWorkload(key, variants, index, count) {
+  const workload = WORKLOADS[key];
+  const ops = workload.ops();
+  const label = `${index}/${count} ${key}`;
+  // Warm-up: every arm, untimed (JIT, and patch/unpatch transitions).
+  const warmOps = key === 'http' ? Math.min(opts.warmup, Math.max(200, opts.httpOps)) : opts.warmup;
+  progress(`workload ${label}: ${workload.title}; warm-up ${fmt(warmOps)} requests per arm`);
+  for (const v of variants) await measure(workload, v, warmOps, false);
+  const rounds = [];
+  for (let r = 0; r < opts.rounds; r++) {
+    // Alternate the order (A B C D, D C B A, ...) so drift from other processes hits all arms alike.
+    const order = r % 2 === 0 ? variants : [...variants].reverse();
+    const round = {};
+    for (const v of order) {
+      round[v] = await measure(workload, v, ops);
+      progress(`  round ${r + 1}/${opts.rounds} ${key} ${v}: ${round[v].usPerOp.toFixed(1)} µs/req (${fmt(round[v].opsPerSec)} ops/s)`);
+    }
+    rounds.push(round);
+  }
+  return summarise({ key, title: workload.title, ops, sampledOut: opts.sampledOut || workload.sampledOut === true, variants, rounds });
+}
+
+/** A child process: `node <execArgv> [extra node args] script args`; resolves with the JSON it wrote. */
+async function runChild(nodeArgs, script, args, what) {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'mcp-otel-bench-'));
+  const jsonFile = path.join(dir, 'result.json');
+  const child = spawn(process.execPath, [...process.execArgv, ...nodeArgs, script, ...args, '--json', jsonFile], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+    env: process.env,
+  });
+  const code = await new Promise((resolve) => child.on('exit', (c, signal) => resolve(c ?? signal)));
+  if (code !== 0) fail(`${what} child process exited with ${code}`);
+  const result = JSON.parse(readFileSync(jsonFile, 'utf8'));
+  rmSync(dir, { recursive: true, force: true });
+  return result;
+}
+
+/** The HTTP workload in a child started with bench/http-instrumentation.mjs preloaded. */
+async function runHttpChild(index, count) {
+  const args = ['--http-child', '--workloads', 'http', '--rounds', String(opts.rounds), '--warmup', String(opts.warmup),
+    '--http-ops', String(opts.httpOps), '--arms', opts.arms.join(','), '--workload-index', `${index}/${count}`];
+  if (opts.sampledOut) args.push('--sampled-out');
+  if (opts.altDist) args.push('--alt-dist', opts.altDist);
+  const setup = pathToFileURL(path.join(BENCH_DIR, 'http-instrumentation.mjs')).href;
+  progress(`workload ${index}/${count} http: starting a child process with @opentelemetry/instrumentation-http`);
+  const child = await runChild(['--import', setup], path.join(BENCH_DIR, 'run.mjs'), args, 'HTTP');
+  for (const k of Object.keys(totals)) totals[k] += child.totals[k] ?? 0;
+  warnings.push(...child.warnings);
+  return child.results.http;
+}
+
+async function runChurnChild() {
+  progress(`session churn: ${fmt(opts.churnSessions)} sessions in a child process (bench/churn.mjs)`);
+  return runChild(['--expose-gc'], path.join(BENCH_DIR, 'churn.mjs'), ['--sessions', String(opts.churnSessions)], 'churn');
+}
 
 async function main() {
   const info = machineInfo();
-  const variants =
-    opts.variant === 'both'
-      ? [
-          VARIANTS.uninstrumented,
-          ...(opts.otelBaseline ? [VARIANTS.otel] : []),
-          ...(opts.floor ? [VARIANTS.floor] : []),
-          VARIANTS.instrumented,
-          ...(opts.altDist ? [VARIANTS.alt] : []),
-        ]
-      : [{ instrumented: VARIANTS.instrumented, uninstrumented: VARIANTS.uninstrumented, 'otel-only': VARIANTS.otel, floor: VARIANTS.floor }[opts.variant]];
-  console.log('# mcp-otel overhead benchmark');
-  console.log(`machine: ${info.cpu}, ${info.cores} cores, ${info.memoryGiB} GiB, ${info.platform}`);
-  console.log(`node ${info.node}, ${info.date}, load average at start: ${info.loadavg}, mcp-otel git ${info.git}`);
-  if (altDistDir) console.log(`alt variant: ${altDistDir}`);
-  console.log(
-    `config: rounds=${opts.rounds} ops=${opts.ops} warmup=${opts.warmup} concurrency=${opts.concurrency}` +
-      `${opts.http ? ` http-ops=${opts.httpOps}` : ''} sampler=${opts.sampledOut ? 'AlwaysOff (metrics only)' : 'AlwaysOn'}` +
-      ` variants=${variants.join(',')} gc-between-runs=${gc ? 'yes' : 'no (run with --expose-gc)'}`,
-  );
-  console.log(
-    'telemetry: TracerProvider + BatchSpanProcessor -> dropping exporter, MeterProvider + PeriodicExportingMetricReader(1 s) -> dropping exporter, AsyncLocalStorageContextManager, W3C propagators',
-  );
-
-  if (opts.http) httpServer = await startHttpServer();
-  const started = performance.now();
+  const variants = [...opts.arms, ...(opts.altDist ? [VARIANTS.alt] : [])];
+  const out = (line = '') => process.stdout.write(`${line}\n`);
+  const inProcess = opts.workloads.filter((w) => w !== 'http' || httpInstrumentation);
+  if (opts.httpChild) {
+    // The HTTP child: only measure; the parent prints.
+    if (!httpInstrumentation) fail('--http-child needs --import bench/http-instrumentation.mjs');
+    const results = {};
+    httpServer = await startHttpServer();
+    results.http = await runWorkload('http', variants, ...opts.workloadIndex);
+    await httpServer.close();
+    writeFileSync(opts.json, JSON.stringify({ totals, warnings, results }));
+    await tracerProvider.shutdown();
+    await meterProvider.shutdown();
+    return;
+  }
+  printHeader(out, info, opts, variants);
+  if (altDistDir) out(`alt arm: ${altDistDir}`);
+  out('');
   const results = {};
-  for (const key of opts.workloads) {
-    const workload = WORKLOADS[key];
-    const ops = workload.ops();
-    // Warm-up: every variant, untimed (JIT, and patch/unpatch transitions).
-    const warmOps = key === 'http' ? Math.min(opts.warmup, Math.max(200, opts.httpOps)) : opts.warmup;
-    for (const v of variants) await measure(workload, v, warmOps, false);
-    const rounds = [];
-    for (let r = 0; r < opts.rounds; r++) {
-      // Alternate the order (A B, B A, ...) so drift from other processes hits both variants alike.
-      const order = r % 2 === 0 ? variants : [...variants].reverse();
-      const round = {};
-      for (const v of order) round[v] = await measure(workload, v, ops);
-      rounds.push(round);
-      const line = variants.map((v) => `${v} ${fmt(round[v].opsPerSec)} ops/s`).join(', ');
-      console.log(`  [${key}] round ${r + 1}/${opts.rounds}: ${line}`);
-    }
-    results[key] = summarise(workload, ops, variants, rounds);
+  const count = opts.workloads.length;
+  if (inProcess.includes('http')) httpServer = await startHttpServer(); // started with the HTTP instrumentation preloaded
+  for (const [i, key] of opts.workloads.entries()) {
+    results[key] = inProcess.includes(key) ? await runWorkload(key, variants, i + 1, count) : await runHttpChild(i + 1, count);
   }
   if (httpServer) await httpServer.close();
-  const elapsed = (performance.now() - started) / 1000;
+  const churn = opts.churn ? await runChurnChild() : undefined;
+  info.elapsedSeconds = Math.round((Date.now() - startedAt) / 1000);
   info.loadavgEnd = os.loadavg().map((x) => x.toFixed(2)).join(' ');
+  progress(`done in ${info.elapsedSeconds} s; load average now ${info.loadavgEnd}`);
 
-  printReport(info, variants, results, elapsed);
-  if (opts.json) writeFileSync(opts.json, JSON.stringify({ info, opts, totals, warnings, results }, null, 2));
+  out(`sanity: instrumented runs issued ${fmt(totals.instrumentedRequests)} timed requests; exported ${fmt(totals.instrumentedSpans)} MCP spans` +
+    ` and recorded ${fmt(totals.instrumentedPoints)} duration points (incl. initialize/initialized/check requests);` +
+    ` bare and OTel-alone runs: ${totals.otherSpans} MCP spans, ${totals.otherPoints} points; HTTP instrumentation spans: ${fmt(totals.httpSpans)}.`);
+  if (warnings.length) out(`OpenTelemetry diag warnings/errors: ${warnings.length} (first: ${warnings[0]})`);
+  out(`total time ${info.elapsedSeconds} s; load average at end: ${info.loadavgEnd}`);
+  out('');
+  if (opts.details) {
+    printDetails(out, variants, results);
+    out('');
+  }
+  if (variants.includes(VARIANTS.uninstrumented) && variants.length > 1) printSummary(out, info, results, churn);
+  else printDetails(out, variants, results);
+  if (opts.json) writeFileSync(opts.json, JSON.stringify({ info, opts, totals, warnings, results, churn }, null, 2));
   await tracerProvider.shutdown();
   await meterProvider.shutdown();
-}
-
-function summarise(workload, ops, variants, rounds) {
-  const s = { title: workload.title, ops, rounds };
-  for (const v of variants) {
-    s[v] = {
-      opsPerSec: median(rounds.map((r) => r[v].opsPerSec)),
-      usPerOp: median(rounds.map((r) => r[v].usPerOp)),
-      cpuUsPerOp: median(rounds.map((r) => r[v].cpuUsPerOp)),
-    };
-  }
-  const base = VARIANTS.uninstrumented;
-  if (variants.includes(base)) {
-    // Paired per round (adjacent runs), then the median: robust against load drift.
-    s.vsBaseline = {};
-    for (const v of variants) {
-      if (v === base) continue;
-      const ratios = rounds.map((r) => r[v].opsPerSec / r[base].opsPerSec);
-      s.vsBaseline[v] = {
-        ratio: median(ratios),
-        ratioMin: Math.min(...ratios),
-        ratioMax: Math.max(...ratios),
-        addedUs: median(rounds.map((r) => r[v].usPerOp - r[base].usPerOp)),
-        addedCpuUs: median(rounds.map((r) => r[v].cpuUsPerOp - r[base].cpuUsPerOp)),
-      };
-    }
-  }
-  if (variants.includes(VARIANTS.floor) && variants.includes(VARIANTS.instrumented) && variants.includes(base)) {
-    // The target: mcp-otel's added time per request within 1.1 × what the floor adds (paired per round).
-    const added = (r, v) => r[v].usPerOp - r[base].usPerOp;
-    const addedCpu = (r, v) => r[v].cpuUsPerOp - r[base].cpuUsPerOp;
-    s.vsFloor = {
-      addedRatio: median(rounds.map((r) => added(r, VARIANTS.instrumented) / added(r, VARIANTS.floor))),
-      addedCpuRatio: median(rounds.map((r) => addedCpu(r, VARIANTS.instrumented) / addedCpu(r, VARIANTS.floor))),
-      throughputRatio: median(rounds.map((r) => r[VARIANTS.instrumented].opsPerSec / r[VARIANTS.floor].opsPerSec)),
-    };
-  }
-  if (variants.includes(VARIANTS.otel) && variants.includes(VARIANTS.instrumented)) {
-    // What mcp-otel adds to an app that already runs the OpenTelemetry SDK (its context manager active).
-    const ratios = rounds.map((r) => r[VARIANTS.instrumented].opsPerSec / r[VARIANTS.otel].opsPerSec);
-    s.vsOtel = {
-      ratio: median(ratios),
-      ratioMin: Math.min(...ratios),
-      ratioMax: Math.max(...ratios),
-      addedUs: median(rounds.map((r) => r[VARIANTS.instrumented].usPerOp - r[VARIANTS.otel].usPerOp)),
-      addedCpuUs: median(rounds.map((r) => r[VARIANTS.instrumented].cpuUsPerOp - r[VARIANTS.otel].cpuUsPerOp)),
-    };
-  }
-  return s;
-}
-
-function printReport(info, variants, results, elapsed) {
-  const base = VARIANTS.uninstrumented;
-  const main = VARIANTS.instrumented;
-  const paired = variants.includes(base) && variants.includes(main);
-  console.log('');
-  console.log(`sanity: instrumented runs issued ${fmt(totals.instrumentedRequests)} timed requests; exported ${fmt(totals.instrumentedSpans)} spans` +
-    ` and recorded ${fmt(totals.instrumentedPoints)} duration points (incl. initialize/initialized/check requests);` +
-    ` uninstrumented runs: ${totals.otherSpans} spans, ${totals.otherPoints} points.`);
-  if (warnings.length) console.log(`OpenTelemetry diag warnings/errors: ${warnings.length} (first: ${warnings[0]})`);
-  console.log(`total measured time ${elapsed.toFixed(1)} s; load average at end: ${info.loadavgEnd}`);
-  console.log('');
-
-  const md = [];
-  md.push(`**mcp-otel overhead** — ${info.date.slice(0, 10)}, ${info.cpu} (${info.cores} cores), Node ${info.node}, mcp-otel ${info.git}; ` +
-    `load avg ${info.loadavg} → ${info.loadavgEnd}; ${opts.rounds} interleaved rounds, medians; ` +
-    `sampler ${opts.sampledOut ? 'AlwaysOff (metrics only)' : 'AlwaysOn (100 %)'}.`);
-  md.push('');
-  if (paired) {
-    md.push('| Workload | ops/run | uninstrumented ops/s | instrumented ops/s | ratio (min–max) | target ≥ 0.90 | added µs/request | CPU µs/request (uninstr. → instr.) |');
-    md.push('|---|---:|---:|---:|---:|:---:|---:|---:|');
-    for (const r of Object.values(results)) {
-      const d = r.vsBaseline[main];
-      md.push(
-        `| ${r.title} | ${fmt(r.ops)} | ${fmt(r[base].opsPerSec)} | ${fmt(r[main].opsPerSec)} |` +
-          ` ${d.ratio.toFixed(3)} (${d.ratioMin.toFixed(2)}–${d.ratioMax.toFixed(2)}) | ${d.ratio >= 0.9 ? 'met' : 'missed'} |` +
-          ` ${d.addedUs.toFixed(1)} | ${r[base].cpuUsPerOp.toFixed(1)} → ${r[main].cpuUsPerOp.toFixed(1)} (${signed(d.addedCpuUs)}) |`,
-      );
-    }
-    md.push('');
-    md.push('ratio = median over rounds of instrumented/uninstrumented ops/s measured back to back; ' +
-      'added µs/request = median over rounds of the difference in wall time per request (concurrent workload: per completed request); ' +
-      'CPU µs/request = process CPU time (user+system, all threads incl. GC) per request, medians, median paired difference in brackets.');
-    const extra = variants.filter((v) => v !== base && v !== main);
-    if (extra.length) {
-      md.push('');
-      md.push('| Workload | variant | ops/s | ratio vs uninstrumented (min–max) | added µs/request | added CPU µs/request |');
-      md.push('|---|---|---:|---:|---:|---:|');
-      for (const r of Object.values(results)) {
-        for (const v of [main, ...extra]) {
-          const d = r.vsBaseline[v];
-          md.push(`| ${r.title} | ${v} | ${fmt(r[v].opsPerSec)} | ${d.ratio.toFixed(2)} (${d.ratioMin.toFixed(2)}–${d.ratioMax.toFixed(2)}) | ${d.addedUs.toFixed(1)} | ${d.addedCpuUs.toFixed(1)} |`);
-        }
-      }
-      if (extra.includes(VARIANTS.otel)) {
-        md.push('', 'otel-only = OTel SDK registered and its AsyncLocalStorage active (promise hooks on), mcp-otel disabled.');
-        md.push('', '| Workload | instrumented / otel-only (min–max) | added µs/request | added CPU µs/request |', '|---|---:|---:|---:|');
-        for (const r of Object.values(results)) {
-          const d = r.vsOtel;
-          md.push(`| ${r.title} | ${d.ratio.toFixed(2)} (${d.ratioMin.toFixed(2)}–${d.ratioMax.toFixed(2)}) | ${d.addedUs.toFixed(1)} | ${d.addedCpuUs.toFixed(1)} |`);
-        }
-      }
-      if (extra.includes(VARIANTS.floor)) {
-        md.push('', 'floor = a stand-in that only wraps the request handlers with one SERVER span (10 attributes, active) and one duration point (4 attributes).');
-        md.push('', '| Workload | added µs: instrumented / floor | added CPU µs: instrumented / floor | target ≤ 1.10 | throughput instrumented / floor |', '|---|---:|---:|:---:|---:|');
-        for (const r of Object.values(results)) {
-          const d = r.vsFloor;
-          md.push(`| ${r.title} | ${d.addedRatio.toFixed(2)} | ${d.addedCpuRatio.toFixed(2)} | ${d.addedRatio <= 1.1 ? 'met' : 'missed'} | ${d.throughputRatio.toFixed(2)} |`);
-        }
-      }
-      if (extra.includes(VARIANTS.alt)) md.push('', `alt = instrumentation from ${altDistDir}.`);
-    }
-  } else {
-    md.push('| Workload | ops/run | variant | ops/s | µs/request | CPU µs/request |');
-    md.push('|---|---:|---|---:|---:|---:|');
-    for (const r of Object.values(results)) {
-      for (const v of variants) md.push(`| ${r.title} | ${fmt(r.ops)} | ${v} | ${fmt(r[v].opsPerSec)} | ${r[v].usPerOp.toFixed(1)} | ${r[v].cpuUsPerOp.toFixed(1)} |`);
-    }
-  }
-  console.log(md.join('\n'));
 }
 
 main().catch((err) => {
