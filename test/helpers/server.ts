@@ -3,24 +3,26 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import { completable } from '@modelcontextprotocol/sdk/server/completable.js';
 import { McpServer, ResourceTemplate } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { createRequire } from 'node:module';
 import { z } from 'zod';
+
+const { registerTools } = createRequire(import.meta.url)('../fixtures/tools.cjs') as {
+  registerTools(server: McpServer, zod: typeof z): void;
+};
 
 export interface TestServerOptions {
   /** Resolves the `slow` tool; without it `slow` waits until aborted. */
   release?: Promise<void>;
+  /** Called when a `slow` call has started (so a test knows the request is in flight). */
+  onSlowStarted?: () => void;
 }
 
 export function createTestServer(options: TestServerOptions = {}): McpServer {
   const server = new McpServer({ name: 'test-server', version: '1.0.0' }, { capabilities: { logging: {} } });
-  server.registerTool('echo', { inputSchema: { text: z.string() } }, async ({ text }) => ({ content: [{ type: 'text', text }] }));
-  server.registerTool('add', { inputSchema: { a: z.number(), b: z.number() } }, async ({ a, b }) => ({
-    content: [{ type: 'text', text: String(a + b) }],
-  }));
-  server.registerTool('throws', {}, async () => {
-    throw new Error('tool exploded');
-  });
+  registerTools(server, z); // echo, add, throws, active-span: the same tools as the fixture apps'
   server.registerTool('soft-fail', {}, async () => ({ isError: true, content: [{ type: 'text', text: 'nope' }] }));
   server.registerTool('slow', {}, async (extra) => {
+    options.onSlowStarted?.();
     await new Promise<void>((resolve) => {
       extra.signal.addEventListener('abort', () => resolve());
       options.release?.then(resolve);

@@ -3,7 +3,7 @@
  * (the instrumentation never gets setTracerProvider/setMeterProvider), an
  * in-memory span exporter, and a metric reader collected on demand.
  */
-import { metrics } from '@opentelemetry/api';
+import { metrics, SpanKind } from '@opentelemetry/api';
 import type { Attributes } from '@opentelemetry/api';
 import { AggregationTemporality, MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics';
 import type { DataPoint, Histogram, MetricData } from '@opentelemetry/sdk-metrics';
@@ -60,10 +60,21 @@ export async function finishedSpans(atLeast = 0, timeoutMs = 2000): Promise<Read
   return spanExporter.getFinishedSpans();
 }
 
-export function spanNamed(spans: ReadableSpan[], name: string): ReadableSpan {
-  const found = spans.filter((s) => s.name === name);
+/** The one span named `name` (and of `kind`, if given); anything else fails the test, listing the spans there are. */
+export function spanNamed(spans: ReadableSpan[], name: string, kind?: SpanKind): ReadableSpan {
+  const found = spansNamed(spans, name, kind);
   if (found.length !== 1) throw new Error(`expected one span "${name}", got ${found.length}: ${spans.map((s) => s.name).join(', ')}`);
   return found[0];
+}
+
+/** Every span named `name` (and of `kind`, if given). */
+export function spansNamed(spans: ReadableSpan[], name: string, kind?: SpanKind): ReadableSpan[] {
+  return spans.filter((s) => s.name === name && (kind === undefined || s.kind === kind));
+}
+
+/** The span id of a span's parent (`parentSpanContext` on OpenTelemetry JS 2.x and 3.x). */
+export function parentOf(span: ReadableSpan): string | undefined {
+  return (span as unknown as { parentSpanContext?: { spanId: string } }).parentSpanContext?.spanId;
 }
 
 export async function collectMetrics(): Promise<MetricData[]> {

@@ -3,6 +3,7 @@ import { InMemoryActivityStore, registerActivityTool } from '../../dist/cjs/inde
 import type { ClientActivity, ClientActivityStore } from '../../dist/cjs/index.js';
 import { connectInMemory, createTestServer } from '../helpers/server';
 import { instrument } from '../helpers/telemetry';
+import { settle } from '../helpers/wait';
 
 const at = (timestamp: number, over: Partial<ClientActivity> = {}): ClientActivity => ({
   timestamp,
@@ -67,7 +68,7 @@ describe('the instrumentation feeds the activity store', () => {
     const conn = await connectInMemory(createTestServer(), { name: 'feeder', version: '1' });
     await conn.client.callTool({ name: 'echo', arguments: { text: 'a' } });
     await conn.client.callTool({ name: 'throws', arguments: {} });
-    await new Promise((r) => setTimeout(r, 10));
+    await settle();
     const [id] = [...(store as unknown as { clients: Map<string, unknown> }).clients.keys()];
     const stats = store.stats(id)!;
     expect(stats).toMatchObject({ successCount: 3, errorCount: 1, byTool: { echo: 1, throws: 1 } });
@@ -113,7 +114,7 @@ describe('registerActivityTool', () => {
     await alice.client.callTool({ name: 'echo', arguments: { text: 'a' } });
     await bob.client.callTool({ name: 'add', arguments: { a: 1, b: 1 } });
     await bob.client.callTool({ name: 'add', arguments: { a: 2, b: 1 } });
-    await new Promise((r) => setTimeout(r, 10));
+    await settle();
 
     const bobView = parse(await bob.client.callTool({ name: 'my_activity', arguments: {} }));
     const aliceView = parse(await alice.client.callTool({ name: 'my_activity', arguments: { trackingId: bobView.trackingId, sessionId: 'x' } as never }));

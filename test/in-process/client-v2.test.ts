@@ -8,10 +8,9 @@ import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/cli
 import * as clientV2 from '@modelcontextprotocol/client';
 import * as serverV2 from '@modelcontextprotocol/server';
 import { SpanKind } from '@opentelemetry/api';
-import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import { z } from 'zod/v4';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { finishedSpans, histogramPoints, instrument, resetTelemetry } from '../helpers/telemetry';
+import { finishedSpans, histogramPoints, instrument, parentOf, resetTelemetry, spansNamed } from '../helpers/telemetry';
 
 beforeAll(async () => {
   const instrumentation = await instrument({ client: true });
@@ -19,8 +18,6 @@ beforeAll(async () => {
   instrumentation.instrument(clientV2);
 });
 
-const parentOf = (span: ReadableSpan) => (span as unknown as { parentSpanContext?: { spanId: string } }).parentSpanContext?.spanId;
-const named = (spans: ReadableSpan[], kind: SpanKind, name: string) => spans.filter((s) => s.kind === kind && s.name === name);
 
 function addServer(): serverV2.McpServer {
   const server = new serverV2.McpServer({ name: 'v2', version: '1' });
@@ -41,12 +38,12 @@ describe('SDK 2.x Client', () => {
     await client.close();
     const spans = await finishedSpans();
     for (const name of ['initialize', 'notifications/initialized', 'tools/call add']) {
-      const [sent] = named(spans, SpanKind.CLIENT, name);
-      const [received] = named(spans, SpanKind.SERVER, name);
+      const [sent] = spansNamed(spans, name, SpanKind.CLIENT);
+      const [received] = spansNamed(spans, name, SpanKind.SERVER);
       expect(sent, `${name} CLIENT`).toBeDefined();
       expect(parentOf(received), `${name} SERVER parent`).toBe(sent.spanContext().spanId);
     }
-    expect(named(spans, SpanKind.CLIENT, 'tools/call add')[0].attributes).toMatchObject({ 'gen_ai.tool.name': 'add', 'mcp.protocol.version': '2025-11-25' });
+    expect(spansNamed(spans, 'tools/call add', SpanKind.CLIENT)[0].attributes).toMatchObject({ 'gen_ai.tool.name': 'add', 'mcp.protocol.version': '2025-11-25' });
     const session = await histogramPoints('mcp.client.session.duration');
     expect(session.some((p) => p.attributes['error.type'] === undefined && p.value.count >= 1)).toBe(true);
   });
@@ -68,13 +65,13 @@ describe('SDK 2.x Client', () => {
     expect(call.params._meta.traceparent).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
     const spans = await finishedSpans();
     for (const name of ['server/discover', 'tools/call add']) {
-      const [sent] = named(spans, SpanKind.CLIENT, name);
-      const [received] = named(spans, SpanKind.SERVER, name);
+      const [sent] = spansNamed(spans, name, SpanKind.CLIENT);
+      const [received] = spansNamed(spans, name, SpanKind.SERVER);
       expect(sent, `${name} CLIENT`).toBeDefined();
       expect(parentOf(received), `${name} SERVER parent`).toBe(sent.spanContext().spanId);
       expect(received.attributes['mcp.client.name']).toBe('Claude Code');
     }
-    const [sent] = named(spans, SpanKind.CLIENT, 'tools/call add');
+    const [sent] = spansNamed(spans, 'tools/call add', SpanKind.CLIENT);
     expect(sent.attributes).toMatchObject({ 'mcp.protocol.version': '2026-07-28', 'server.address': '127.0.0.1', 'server.port': 9, 'network.protocol.name': 'http' });
     expect(sent.attributes['mcp.session.id']).toBeUndefined();
   });

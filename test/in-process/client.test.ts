@@ -19,8 +19,9 @@ import type { HttpMcpServer } from '../helpers/http-server';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { Connected } from '../helpers/server';
 import { connectInMemory, createTestServer } from '../helpers/server';
-import { finishedSpans, histogramPoints, instrument, resetTelemetry } from '../helpers/telemetry';
+import { finishedSpans, histogramPoints, instrument, parentOf, resetTelemetry, spanNamed } from '../helpers/telemetry';
 import type { McpInstrumentation } from '../../dist/cjs/index.js';
+import { waitUntil } from '../helpers/wait';
 
 let instrumentation: McpInstrumentation;
 const ORIGINAL = Object.fromEntries(
@@ -34,12 +35,6 @@ beforeAll(async () => {
 
 const clientSpans = (spans: ReadableSpan[]) => spans.filter((s) => s.kind === SpanKind.CLIENT);
 const serverSpans = (spans: ReadableSpan[]) => spans.filter((s) => s.kind === SpanKind.SERVER);
-const one = (spans: ReadableSpan[], name: string) => {
-  const found = spans.filter((s) => s.name === name);
-  expect(found.map((s) => s.name), `one span "${name}" in ${spans.map((s) => s.name).join(', ')}`).toEqual([name]);
-  return found[0];
-};
-const parentOf = (span: ReadableSpan) => (span as unknown as { parentSpanContext?: { spanId: string } }).parentSpanContext?.spanId;
 
 describe('client spans, in memory', () => {
   let conn: Connected;
@@ -60,16 +55,16 @@ describe('client spans, in memory', () => {
   it('initialize and notifications/initialized become CLIENT spans, each the parent of its SERVER span', async () => {
     const spans = await finishedSpans(4);
     for (const name of ['initialize', 'notifications/initialized']) {
-      const sent = one(clientSpans(spans), name);
-      const received = one(serverSpans(spans), name);
+      const sent = spanNamed(spans, name, SpanKind.CLIENT);
+      const received = spanNamed(spans, name, SpanKind.SERVER);
       expect(received.spanContext().traceId).toBe(sent.spanContext().traceId);
       expect(parentOf(received)).toBe(sent.spanContext().spanId);
       expect(sent.attributes['mcp.method.name']).toBe(name);
     }
-    expect(one(clientSpans(spans), 'initialize').attributes['jsonrpc.request.id']).toBe('0');
-    expect(one(clientSpans(spans), 'notifications/initialized').attributes['jsonrpc.request.id']).toBeUndefined();
+    expect(spanNamed(spans, 'initialize', SpanKind.CLIENT).attributes['jsonrpc.request.id']).toBe('0');
+    expect(spanNamed(spans, 'notifications/initialized', SpanKind.CLIENT).attributes['jsonrpc.request.id']).toBeUndefined();
     // The negotiated version is known from the initialize response on.
-    expect(one(clientSpans(spans), 'notifications/initialized').attributes['mcp.protocol.version']).toBe('2025-11-25');
+    expect(spanNamed(spans, 'notifications/initialized', SpanKind.CLIENT).attributes['mcp.protocol.version']).toBe('2025-11-25');
   });
 
   it('tools/call: named and attributed by the conventions, child of the caller’s span, parent of the server span', async () => {
@@ -79,9 +74,9 @@ describe('client spans, in memory', () => {
       agent.end();
     });
     const spans = await finishedSpans(3);
-    const agent = one(spans, 'invoke_agent weather');
-    const sent = one(clientSpans(spans), 'tools/call echo');
-    const received = one(serverSpans(spans), 'tools/call echo');
+    const agent = spanNamed(spans, 'invoke_agent weather');
+    const sent = spanNamed(spans, 'tools/call echo', SpanKind.CLIENT);
+    const received = spanNamed(spans, 'tools/call echo', SpanKind.SERVER);
     expect(parentOf(sent)).toBe(agent.spanContext().spanId);
     expect(parentOf(received)).toBe(sent.spanContext().spanId);
     expect(sent.attributes).toMatchObject({
@@ -101,7 +96,7 @@ describe('client spans, in memory', () => {
     await conn.client.callTool(request);
     expect(JSON.stringify(request)).toBe(before);
     expect(seenMeta?.['example.com/tenant']).toBe('acme');
-    const sent = one(clientSpans(await finishedSpans()), 'tools/call meta');
+    const sent = spanNamed(await finishedSpans(), 'tools/call meta', SpanKind.CLIENT);
     expect(seenMeta?.traceparent).toBe(`00-${sent.spanContext().traceId}-${sent.spanContext().spanId}-01`);
 
     const own = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
@@ -120,15 +115,15 @@ describe('client spans, in memory', () => {
     await expect(aborted).rejects.toThrow();
     const spans = clientSpans(await finishedSpans());
 
-    const prompt = one(spans, 'prompts/get no-such-prompt');
+    const prompt = spanNamed(spans, 'prompts/get no-such-prompt');
     // A caller fault on the server (no error.type there) is an error for the sender.
     expect(prompt.attributes['rpc.response.status_code']).toBe('-32602');
     expect(prompt.attributes['error.type']).toBe('-32602');
     expect(prompt.status.code).toBe(SpanStatusCode.ERROR);
-    const received = one(serverSpans(await finishedSpans()), 'prompts/get no-such-prompt');
+    const received = spanNamed(await finishedSpans(), 'prompts/get no-such-prompt', SpanKind.SERVER);
     expect(received.attributes['error.type']).toBeUndefined();
 
-    expect(one(spans, 'tools/call soft-fail').attributes['error.type']).toBe('tool_error');
+    expect(spanNamed(spans, 'tools/call soft-fail').attributes['error.type']).toBe('tool_error');
     const slow = spans.filter((s) => s.name === 'tools/call slow').map((s) => s.attributes['error.type']);
     expect(slow).toEqual(['timeout', 'cancelled']);
     // The SDK tells the server with notifications/cancelled, which is a CLIENT span of its own.
@@ -153,7 +148,7 @@ describe('client spans, in memory', () => {
       propagation.disable();
       propagation.setGlobalPropagator(new CompositePropagator({ propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()] }));
     }
-    const sent = one(clientSpans(await finishedSpans()), 'tools/call echo');
+    const sent = spanNamed(await finishedSpans(), 'tools/call echo', SpanKind.CLIENT);
     expect(sent.attributes['error.type']).toBeUndefined();
   });
 
@@ -186,14 +181,15 @@ describe('client sessions and the connection closing', () => {
     expect(closedByClient?.attributes['mcp.protocol.version']).toBe('2025-11-25');
 
     let release!: () => void;
-    const conn = await connectInMemory(createTestServer({ release: new Promise<void>((r) => (release = r)) }));
+    let started = false;
+    const conn = await connectInMemory(createTestServer({ release: new Promise<void>((r) => (release = r)), onSlowStarted: () => (started = true) }));
     resetTelemetry();
     const pending = conn.client.callTool({ name: 'slow', arguments: {} });
-    await new Promise((r) => setTimeout(r, 20));
+    await waitUntil(() => started, 5000, 'the slow call to start');
     await conn.server.close(); // the peer goes away with the request in flight
     await expect(pending).rejects.toThrow();
     release();
-    const inFlight = one(clientSpans(await finishedSpans()), 'tools/call slow');
+    const inFlight = spanNamed(await finishedSpans(), 'tools/call slow', SpanKind.CLIENT);
     expect(inFlight.attributes['error.type']).toBe('connection_closed');
     const closedByServer = (await sessionPoints()).find((p) => p.attributes['error.type'] === 'connection_closed');
     expect(closedByServer?.count).toBe(1);
@@ -221,8 +217,8 @@ describe('client spans over Streamable HTTP', () => {
     await transport.terminateSession();
     await client.close();
     const spans = await finishedSpans();
-    const sent = one(clientSpans(spans), 'tools/call echo');
-    const received = one(serverSpans(spans), 'tools/call echo');
+    const sent = spanNamed(spans, 'tools/call echo', SpanKind.CLIENT);
+    const received = spanNamed(spans, 'tools/call echo', SpanKind.SERVER);
     expect(parentOf(received)).toBe(sent.spanContext().spanId);
     expect(received.attributes['mcp.session.id']).toBe(sessionId);
     expect(sent.attributes).toMatchObject({

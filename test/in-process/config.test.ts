@@ -1,10 +1,11 @@
-import { diag, DiagLogLevel, trace } from '@opentelemetry/api';
+import { diag, DiagLogLevel } from '@opentelemetry/api';
 import type { DiagLogger } from '@opentelemetry/api';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { McpInstrumentationConfig, McpResponseInfo } from '../../dist/cjs/index.js';
 import type { Connected } from '../helpers/server';
 import { connectInMemory } from '../helpers/server';
 import { collectMetrics, finishedSpans, instrument, resetTelemetry, spanExporter, spanNamed } from '../helpers/telemetry';
+import { settle } from '../helpers/wait';
 
 const CANARY = 'canary-7f3a9c1e';
 
@@ -102,7 +103,7 @@ describe('configuration', () => {
     const span = spanNamed(await finishedSpans(1), 'tools/call add');
     expect(span.attributes['gen_ai.tool.call.arguments']).toBeUndefined(); // unserialisable: dropped
     expect(span.attributes['mcp.client.tracking_id']).toBeUndefined(); // a promise is not a string: no ID
-    await new Promise((r) => setTimeout(r, 10)); // the rejected async hook must not surface as unhandled
+    await settle(); // the rejected async hook must not surface as unhandled
   });
 
   it('records no arguments, results, prompt arguments or secrets by default', async () => {

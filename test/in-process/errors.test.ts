@@ -12,12 +12,15 @@ const anyResult = z.any();
 describe('error classification (server side, semantic conventions after genai #404)', () => {
   let conn: Connected;
   let release: () => void;
+  let slowStarted: Promise<void>;
   beforeAll(async () => {
     await instrument();
   });
   beforeEach(async () => {
     const released = new Promise<void>((r) => (release = r));
-    const server = createTestServer({ release: released });
+    let started!: () => void;
+    slowStarted = new Promise<void>((r) => (started = r));
+    const server = createTestServer({ release: released, onSlowStarted: () => started() });
     server.server.registerCapabilities({ resources: { subscribe: true } });
     server.server.setRequestHandler(SubscribeRequestSchema, async (req) => {
       throw new McpError(-32603, `database down while subscribing ${req.params.uri}`);
@@ -117,7 +120,7 @@ describe('error classification (server side, semantic conventions after genai #4
   it('a request cancelled by notifications/cancelled ends with error.type=cancelled', async () => {
     const abort = new AbortController();
     const call = conn.client.callTool({ name: 'slow', arguments: {} }, undefined, { signal: abort.signal });
-    await new Promise((r) => setTimeout(r, 20));
+    await slowStarted;
     abort.abort('user gave up');
     await expect(call).rejects.toThrow();
     const spans = await finishedSpans(2);
@@ -129,7 +132,7 @@ describe('error classification (server side, semantic conventions after genai #4
 
   it('a request cut off by a closing connection ends with error.type=connection_closed', async () => {
     const call = conn.client.callTool({ name: 'slow', arguments: {} });
-    await new Promise((r) => setTimeout(r, 20));
+    await slowStarted;
     await conn.client.close();
     await expect(call).rejects.toThrow();
     const span = spanNamed(await finishedSpans(1), 'tools/call slow');

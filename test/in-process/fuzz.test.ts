@@ -17,6 +17,7 @@ import { describe, expect, it } from 'vitest';
 import { McpInstrumentation } from '../../dist/cjs/index.js';
 import { registerTracing } from '../helpers/otel-sdk';
 import { createTestServer } from '../helpers/server';
+import { delay } from '../helpers/wait';
 
 const spans = new InMemorySpanExporter();
 registerTracing([new SimpleSpanProcessor({ exporter: spans })]);
@@ -127,7 +128,7 @@ async function run(lines: string[]): Promise<string[]> {
   let last = -1;
   while (chunks.length !== last) {
     last = chunks.length;
-    await new Promise((r) => setTimeout(r, 400));
+    await delay(400);
   }
   await server.close();
   return Buffer.concat(chunks).toString('utf8').split('\n').filter(Boolean).sort();

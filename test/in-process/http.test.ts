@@ -12,7 +12,7 @@ import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vite
 import { connectHttpClient, gate, HTTP_SPAN_TRACER, messagesOf, requestCarrying, startHttpMcpServer } from '../helpers/http-server';
 import type { HttpClient, HttpMcpServer, HttpServerOptions, RecordedRequest } from '../helpers/http-server';
 import { finishedSpans, histogramPoint, histogramPoints, instrument, resetTelemetry, spanExporter, spanNamed } from '../helpers/telemetry';
-import { waitUntil } from '../helpers/wait';
+import { delay, waitUntil } from '../helpers/wait';
 
 vi.setConfig({ testTimeout: 15_000, hookTimeout: 15_000 });
 
@@ -609,7 +609,7 @@ describe('connection ends with a request in flight', () => {
 
     // Releasing the tool afterwards sends nothing and ends nothing twice.
     slow.open();
-    await new Promise((r) => setTimeout(r, 50));
+    await delay(50); // time for a (wrong) second response or span to appear
     expect(spansWithMethod(spanExporter.getFinishedSpans(), 'tools/call')).toHaveLength(1);
     for (const c of clients.splice(0)) await c.close();
     expect(await call).toBe('MCP error -32000: Connection closed');
@@ -636,7 +636,7 @@ describe('connection ends with a request in flight', () => {
     await carrierOfId(server.requests, 'abort-me').responseClosed;
     // The session survives a dropped POST, and the handler is still running.
     expect([...server.sessions.keys()]).toEqual([sessionId]);
-    await new Promise((r) => setTimeout(r, 50));
+    await delay(50); // time for a (wrong) early span to appear
     expect(spansWithMethod(spanExporter.getFinishedSpans(), 'tools/call')).toHaveLength(0);
 
     slow.open();

@@ -11,6 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { McpInstrumentation } from '../../dist/cjs/index.js';
 import { registerTracing } from '../helpers/otel-sdk';
 import { connectInMemory } from '../helpers/server';
+import { settle } from '../helpers/wait';
 
 const ownKeys = () => Object.getOwnPropertyNames(serverModule.Server.prototype).sort();
 const pristine = ownKeys();
@@ -26,10 +27,6 @@ registerTracing([new SimpleSpanProcessor({ exporter: spans })]);
 const metricExporter = new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE);
 const reader = new PeriodicExportingMetricReader({ exporter: metricExporter, exportIntervalMillis: 3_600_000 });
 metrics.setGlobalMeterProvider(new MeterProvider({ readers: [reader] }));
-
-async function settle() {
-  await new Promise((r) => setTimeout(r, 20));
-}
 
 describe('enable/disable lifecycle with global providers only', () => {
   it('does nothing while disabled and leaves the prototype untouched', async () => {

@@ -5,7 +5,6 @@
  * measured in mcp.client.operation.duration. A real Client that answers them, and one that refuses.
  */
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
-import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
@@ -13,15 +12,14 @@ import { CreateMessageRequestSchema, ElicitRequestSchema, ErrorCode, ListRootsRe
 import * as clientV2 from '@modelcontextprotocol/client';
 import * as serverV2 from '@modelcontextprotocol/server';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { finishedSpans, histogramPoints, instrument, resetTelemetry } from '../helpers/telemetry';
+import { finishedSpans, histogramPoints, instrument, parentOf, resetTelemetry, spansNamed } from '../helpers/telemetry';
+import { waitUntil } from '../helpers/wait';
 
 beforeAll(async () => {
   const instrumentation = await instrument({ client: true });
   instrumentation.instrument(serverV2);
 });
 
-const parentOf = (span: ReadableSpan) => (span as unknown as { parentSpanContext?: { spanId: string } }).parentSpanContext?.spanId;
-const ofKind = (spans: ReadableSpan[], kind: SpanKind, name: string) => spans.filter((s) => s.kind === kind && s.name === name);
 
 /** A server whose tool `ask` asks its client for a sampling, an elicitation, its roots and a ping, and one whose `hang` waits for an answer. */
 function askingServer(): McpServer {
@@ -45,7 +43,8 @@ function askingServer(): McpServer {
   return server;
 }
 
-async function connect(server: McpServer, answer: 'answers' | 'refuses' | 'never'): Promise<{ client: Client; close(): Promise<void> }> {
+async function connect(server: McpServer, answer: 'answers' | 'refuses' | 'never'): Promise<{ client: Client; close(): Promise<void>; rootsAsked(): boolean }> {
+  let asked = false;
   const [a, b] = InMemoryTransport.createLinkedPair();
   await server.connect(a);
   const client = new Client({ name: 'answering-client', version: '1.0.0' }, { capabilities: { sampling: {}, elicitation: {}, roots: {} } });
@@ -57,15 +56,16 @@ async function connect(server: McpServer, answer: 'answers' | 'refuses' | 'never
   );
   client.setRequestHandler(ElicitRequestSchema, async () => (answer === 'refuses' ? refuse() : { action: 'accept', content: { name: 'Ada' } }));
   client.setRequestHandler(ListRootsRequestSchema, async () => {
+    asked = true;
     if (answer === 'never') await new Promise(() => {});
     return { roots: [{ uri: 'file:///work', name: 'work' }] };
   });
   await client.connect(b);
-  return { client, close: async () => { await client.close(); await server.close(); } };
+  return { client, close: async () => { await client.close(); await server.close(); }, rootsAsked: () => asked };
 }
 
 describe("the server's own requests to its client", () => {
-  let conn: { client: Client; close(): Promise<void> } | undefined;
+  let conn: Awaited<ReturnType<typeof connect>> | undefined;
   afterEach(async () => {
     await conn?.close();
     conn = undefined;
@@ -77,10 +77,10 @@ describe("the server's own requests to its client", () => {
     const result = await conn.client.callTool({ name: 'ask', arguments: {} });
     expect((result.content as Array<{ text: string }>)[0].text).toBe('sampled accept 1');
     const spans = await finishedSpans();
-    const call = ofKind(spans, SpanKind.SERVER, 'tools/call ask');
+    const call = spansNamed(spans, 'tools/call ask', SpanKind.SERVER);
     expect(call).toHaveLength(1);
     for (const method of ['sampling/createMessage', 'elicitation/create', 'roots/list', 'ping']) {
-      const sent = ofKind(spans, SpanKind.CLIENT, method);
+      const sent = spansNamed(spans, method, SpanKind.CLIENT);
       expect(sent.map((s) => s.name), method).toEqual([method]);
       expect(parentOf(sent[0]), `${method} is a child of the tool call`).toBe(call[0].spanContext().spanId);
       expect(sent[0].attributes).toMatchObject({
@@ -107,24 +107,24 @@ describe("the server's own requests to its client", () => {
     expect((result.content as Array<{ text: string }>)[0].text).toMatch(/^refused: .*declined refused: .*declined 1$/);
     const spans = await finishedSpans();
     for (const method of ['sampling/createMessage', 'elicitation/create']) {
-      const [sent] = ofKind(spans, SpanKind.CLIENT, method);
+      const [sent] = spansNamed(spans, method, SpanKind.CLIENT);
       expect(sent.attributes['rpc.response.status_code'], method).toBe(String(ErrorCode.InvalidRequest));
       expect(sent.attributes['error.type'], method).toBe(String(ErrorCode.InvalidRequest));
       expect(sent.status.code).toBe(SpanStatusCode.ERROR);
       expect(sent.status.message).toBe('the user declined');
     }
-    expect(ofKind(spans, SpanKind.CLIENT, 'roots/list')[0].attributes['error.type']).toBeUndefined();
+    expect(spansNamed(spans, 'roots/list', SpanKind.CLIENT)[0].attributes['error.type']).toBeUndefined();
   });
 
   it('a request the client never answers ends with connection_closed when the connection goes', async () => {
     conn = await connect(askingServer(), 'never');
     resetTelemetry();
     const call = conn.client.callTool({ name: 'hang', arguments: {} }).catch(() => undefined);
-    await new Promise((r) => setTimeout(r, 30));
+    await waitUntil(() => conn!.rootsAsked(), 5000, 'the server to ask for roots');
     await conn.close();
     conn = undefined;
     await call;
-    const [sent] = ofKind(await finishedSpans(), SpanKind.CLIENT, 'roots/list');
+    const [sent] = spansNamed(await finishedSpans(), 'roots/list', SpanKind.CLIENT);
     expect(sent?.attributes['error.type']).toBe('connection_closed');
   });
 });
@@ -167,10 +167,10 @@ describe("the server's own requests with SDK 2.x (@modelcontextprotocol/server a
         if (answer === 'answers') expect(text).toBe('sampled accept');
         else expect(text).toMatch(/^refused: .*declined refused: .*declined$/);
         const spans = await finishedSpans();
-        const [call] = ofKind(spans, SpanKind.SERVER, 'tools/call ask');
+        const [call] = spansNamed(spans, 'tools/call ask', SpanKind.SERVER);
         expect(call, answer).toBeDefined();
         for (const method of ['sampling/createMessage', 'elicitation/create']) {
-          const sent = ofKind(spans, SpanKind.CLIENT, method);
+          const sent = spansNamed(spans, method, SpanKind.CLIENT);
           expect(sent.map((s) => s.name), `${answer} ${method}`).toEqual([method]);
           expect(parentOf(sent[0])).toBe(call.spanContext().spanId);
           expect(sent[0].attributes).toMatchObject({ 'mcp.method.name': method, 'mcp.client.name': 'answering-v2', 'mcp.session.id': call.attributes['mcp.session.id'] });

@@ -3,7 +3,7 @@ import type { McpDisconnectReason, McpInstrumentationConfig, McpSession } from '
 import { connectRawStdio, initializeRaw } from '../helpers/raw-stdio';
 import { connectInMemory, createTestServer } from '../helpers/server';
 import { collectMetrics, finishedSpans, histogramPoints, instrument, resetTelemetry, spanNamed } from '../helpers/telemetry';
-import { settle, waitUntil } from '../helpers/wait';
+import { delay, settle, waitUntil } from '../helpers/wait';
 
 interface Ended {
   session: McpSession;
@@ -134,7 +134,7 @@ describe('session lifecycle', () => {
     await withSessions({ sessionIdleTimeout: 400, ignoreMethods: ['ping'] });
     const conn = await connectInMemory();
     for (let i = 0; i < 20; i++) {
-      await new Promise((r) => setTimeout(r, 40));
+      await delay(40);
       await conn.client.ping();
     }
     expect(ended).toEqual([]);
@@ -155,11 +155,12 @@ describe('session lifecycle', () => {
 
   it('stdin end on stdio ends the session with client_disconnect and in-flight requests with connection_closed', async () => {
     await withSessions();
-    const raw = await connectRawStdio(createTestServer());
+    let slowRunning = false;
+    const raw = await connectRawStdio(createTestServer({ onSlowStarted: () => (slowRunning = true) }));
     await initializeRaw(raw);
     expect(started[0]).toMatchObject({ transport: 'pipe', clientName: 'raw-client', capabilities: { sampling: true, elicitation: false, roots: false } });
     raw.stdin.write(`${JSON.stringify({ jsonrpc: '2.0', id: 9, method: 'tools/call', params: { name: 'slow', arguments: {} } })}\n`);
-    await new Promise((r) => setTimeout(r, 20));
+    await waitUntil(() => slowRunning, 5000, 'the slow call to start');
     raw.stdin.end();
     await waitFor(() => ended.length === 1);
     expect(ended[0].reason).toBe('client_disconnect');

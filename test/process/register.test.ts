@@ -99,7 +99,7 @@ describe.each(APPS)('register: $title', (app) => {
     });
     toolNames = (await child.client.listTools(undefined, CALL)).tools.map((t) => t.name);
     echo = await child.client.callTool({ name: 'echo', arguments: { text: 'hello' } }, undefined, CALL);
-    failed = await child.client.callTool({ name: 'fail', arguments: {} }, undefined, CALL);
+    failed = await child.client.callTool({ name: 'throws', arguments: {} }, undefined, CALL);
     activeSpan = JSON.parse(
       textOf(
         await child.client.callTool(
@@ -112,7 +112,7 @@ describe.each(APPS)('register: $title', (app) => {
     // A timeout is reported by the first test below rather than failing the hook (which would skip the rest).
     waitError = await receiver.waitFor(
       () =>
-        ['initialize', 'tools/list', 'tools/call echo', 'tools/call fail', 'tools/call active-span'].every((n) =>
+        ['initialize', 'tools/list', 'tools/call echo', 'tools/call throws', 'tools/call active-span'].every((n) =>
           receiver.spans().some((s) => s.name === n),
         ) &&
         durationCount(receiver, 'tools/call') >= 3 &&
@@ -136,7 +136,7 @@ describe.each(APPS)('register: $title', (app) => {
   });
 
   it('serves the tools normally', () => {
-    expect(toolNames).toEqual(expect.arrayContaining(['echo', 'add', 'fail', 'active-span']));
+    expect(toolNames).toEqual(expect.arrayContaining(['echo', 'add', 'throws', 'active-span']));
     expect(textOf(echo)).toBe('hello');
     expect((failed as CallToolResult).isError).toBe(true);
     expect(textOf(failed)).toContain('tool exploded');
@@ -184,9 +184,9 @@ describe.each(APPS)('register: $title', (app) => {
   });
 
   it('marks the failing tool call with error.type=tool_error and status ERROR', () => {
-    const span = serverSpan(receiver, 'tools/call fail');
+    const span = serverSpan(receiver, 'tools/call throws');
     expect(span.kind).toBe(OTLP_SPAN_KIND.SERVER);
-    expect(span.attributes).toMatchObject({ 'mcp.method.name': 'tools/call', 'gen_ai.tool.name': 'fail', 'error.type': 'tool_error' });
+    expect(span.attributes).toMatchObject({ 'mcp.method.name': 'tools/call', 'gen_ai.tool.name': 'throws', 'error.type': 'tool_error' });
     expect(span.status.code).toBe(OTLP_STATUS_CODE.ERROR);
   });
 
@@ -245,7 +245,7 @@ describe('register: process lifecycle', () => {
         env: childEnv(r, 'register-test-sigterm', { OTEL_METRIC_EXPORT_INTERVAL: '60000', OTEL_BSP_SCHEDULE_DELAY: '60000' }),
       });
       await child.client.callTool({ name: 'echo', arguments: { text: 'bye' } }, undefined, CALL);
-      await child.client.callTool({ name: 'fail', arguments: {} }, undefined, CALL);
+      await child.client.callTool({ name: 'throws', arguments: {} }, undefined, CALL);
       await delay(300);
       expect(r.requests().filter((q) => q.signal !== 'logs')).toEqual([]);
 
@@ -256,8 +256,8 @@ describe('register: process lifecycle', () => {
 
       // Everything arrived before the process was gone: no waiting after the exit.
       const names = r.spans().map((s) => s.name);
-      expect(names).toEqual(expect.arrayContaining(['initialize', 'tools/call echo', 'tools/call fail']));
-      expect(serverSpan(r, 'tools/call fail').attributes['error.type']).toBe('tool_error');
+      expect(names).toEqual(expect.arrayContaining(['initialize', 'tools/call echo', 'tools/call throws']));
+      expect(serverSpan(r, 'tools/call throws').attributes['error.type']).toBe('tool_error');
       expect(durationCount(r, 'tools/call')).toBe(2);
       expect(r.errors()).toEqual([]);
     },
@@ -274,7 +274,7 @@ describe('register: process lifecycle', () => {
     });
     expect((await child.client.listTools(undefined, CALL)).tools.length).toBe(4);
     expect(textOf(await child.client.callTool({ name: 'echo', arguments: { text: 'still here' } }, undefined, CALL))).toBe('still here');
-    const failed = await child.client.callTool({ name: 'fail', arguments: {} }, undefined, CALL);
+    const failed = await child.client.callTool({ name: 'throws', arguments: {} }, undefined, CALL);
     expect((failed as CallToolResult).isError).toBe(true);
     // No span is active in the handler: nothing was instrumented.
     const active = await child.client.callTool(

@@ -17,7 +17,7 @@ import { flushOnlyEnv, startOtlpReceiver } from '../helpers/otlp-receiver';
 import { createTestServer } from '../helpers/server';
 import { startStdioChild, stopAllChildren } from '../helpers/stdio-child';
 import { instrument } from '../helpers/telemetry';
-import { waitUntil } from '../helpers/wait';
+import { settle, waitUntil } from '../helpers/wait';
 
 let receiver: OtlpReceiver;
 beforeAll(async () => {
@@ -103,7 +103,8 @@ describe('HTTP transports in process', () => {
       await client.listTools();
       await transport.terminateSession();
       await client.close();
-      await new Promise((r) => setTimeout(r, 50));
+      await waitUntil(() => ended.length > 0, 5000, 'the session to end');
+      await settle(); // and nothing more
       expect(ended.map((e) => [e.session.id, e.reason])).toEqual([[sessionId, 'client_disconnect']]);
       expect(ended[0].session.idFromTransport).toBe(true);
       expect(ended[0].session.transport).toBe('tcp');
