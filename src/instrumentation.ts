@@ -23,6 +23,9 @@ import { callSafely } from './safely';
 import type { ClientActivityStore, McpDisconnectReason, McpInstrumentationConfig } from './types';
 import { PACKAGE_NAME, PACKAGE_VERSION } from './version';
 
+/** For the ESM wrappers, through esm-bridge.ts (only this file reaches into patch/); not exported by index.ts. */
+export { importEsmSdk, patchWhenImported };
+
 type ClassKind = 'server' | 'streamable-http' | 'sse' | 'client';
 
 /**
@@ -144,8 +147,8 @@ export class McpInstrumentation extends InstrumentationBase<McpInstrumentationCo
   /**
    * Manual instrumentation, for bundled apps where module hooks cannot see the
    * SDK, or for an SDK imported before the instrumentation was enabled. Accepts
-   * the SDK's `Server` class, an `McpServer` or `Server` instance, an HTTP
-   * transport class, or an SDK module namespace. Returns true if anything new
+   * the SDK's `Server` or `Client` class, an `McpServer`, `Server` or `Client`
+   * instance, an HTTP transport class, or an SDK module namespace. Returns true if anything new
    * was patched.
    */
   instrument(target: unknown): boolean {

@@ -75,8 +75,9 @@ export const ATTR_MCP_CLIENT_VERSION = 'mcp.client.version' as const;
 /** Server-side JSON-RPC codes that are the caller's fault: recorded, but not errors (genai PR #404). */
 export const CALLER_FAULT_CODES: ReadonlySet<number> = new Set([-32700, -32600, -32601, -32602, -32002]);
 
-/** `error.type` values mcp-otel sets when no response was sent. */
+/** `error.type` of a `tools/call` whose result has `isError: true`. */
 export const ERROR_TYPE_TOOL_ERROR = 'tool_error' as const;
+/** `error.type` values mcp-otel sets when no response was sent. */
 export const ERROR_TYPE_CANCELLED = 'cancelled' as const;
 export const ERROR_TYPE_CONNECTION_CLOSED = 'connection_closed' as const;
 export const ERROR_TYPE_SEND_FAILED = 'send_failed' as const;

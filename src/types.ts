@@ -9,7 +9,7 @@ export interface McpRequestInfo {
   id?: string | number;
   /** The raw `params` object as received (read-only: do not mutate it). */
   params?: Readonly<Record<string, unknown>>;
-  /** Transport session id (`Mcp-Session-Id`) when the transport has one. */
+  /** The session id: the transport's (`Mcp-Session-Id`), else the one mcp-otel generated; absent before a session exists. */
   sessionId?: string;
 }
 

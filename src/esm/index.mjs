@@ -1,7 +1,7 @@
 // ESM entry: re-exports the CommonJS build so that one process never holds two
 // copies of mcp-otel's state; adds patching of an ESM SDK imported before register().
 import cjs from '../cjs/index.js';
-import esmSupport from '../cjs/patch/esm-support.js';
+import esmSupport from '../cjs/esm-bridge.js';
 
 export const McpInstrumentation = cjs.McpInstrumentation;
 export const InMemoryActivityStore = cjs.InMemoryActivityStore;

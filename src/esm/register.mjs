@@ -1,6 +1,6 @@
 // `node --import mcp-otel/register app.mjs` or `import 'mcp-otel/register'` as the first import.
 import cjs from '../cjs/index.js';
-import esmSupport from '../cjs/patch/esm-support.js';
+import esmSupport from '../cjs/esm-bridge.js';
 
 // With a first-line import the application's static imports (the SDK among them) were loaded before this
 // file ran, so no hook will see them. Import the same URLs now, before the loader hook exists, so that they

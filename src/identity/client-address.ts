@@ -17,7 +17,7 @@ export function truncateAddress(address: string): string {
   return VALUE_OTHER;
 }
 
-/** The `client.address` value to record, or undefined for none. */
+/** The `client.address` value to record under `mode`: as is, truncated to its network, or keyed-hashed. */
 export function recordedAddress(address: string, mode: AddressMode, hash: (material: string) => string): string {
   if (mode === 'truncate') return truncateAddress(address);
   if (mode === 'hash') return hash(`address\u0000${address}`);

@@ -9,8 +9,9 @@ import type { McpTrackingIdContext, McpUserContext } from '../types';
 
 /*
  * Who a connection's client is: tracking ID, client type and user context,
- * from clientInfo (initialize), authInfo and HTTP headers. Computed once per
- * connection and again only when the credentials change.
+ * from clientInfo (initialize), authInfo and HTTP headers. Computed when the
+ * client is first seen, and again when it re-introduces itself (initialize, a
+ * changed stateless envelope) or its credentials change.
  */
 
 export interface ClientIdentity {

@@ -13,7 +13,8 @@ import type { Patchable } from './wrap';
 
 /*
  * How mcp-otel hooks the MCP SDK's Server, 1.x and 2.x alike (README, "How the SDK is hooked"):
- * - own-property wrappers for `_onrequest`, `_onnotification` and `_onclose` on
+ * - own-property wrappers for `_onrequest`, `_onnotification`, `_onresponse`, `_onerror`,
+ *   `_onclose` and `close` on
  *   `Server.prototype` (not `Protocol.prototype`, which `Client` shares). The SDK
  *   looks these up at call time, so servers connected earlier are covered too.
  *   `_onrequest` sees every request, including those the SDK rejects.

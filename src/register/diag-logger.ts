@@ -1,10 +1,7 @@
 import { format } from 'node:util';
 import type { DiagLogger } from '@opentelemetry/api';
 
-/**
- * A diag logger that writes to stderr only. On stdio servers stdout is the
- * protocol channel, and the SDK's DiagConsoleLogger sends info and debug there.
- */
+/** One DiagLogger method: writes `[otel <level>] message` to stderr, never throwing. */
 function line(level: string) {
   return (message: string, ...args: unknown[]) => {
     try {
@@ -15,6 +12,10 @@ function line(level: string) {
   };
 }
 
+/**
+ * A diag logger that writes to stderr only. On stdio servers stdout is the
+ * protocol channel, and the SDK's DiagConsoleLogger sends info and debug there.
+ */
 export const stderrDiagLogger: DiagLogger = {
   error: line('error'),
   warn: line('warn'),

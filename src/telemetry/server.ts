@@ -28,7 +28,7 @@ import {
 import type { McpRequestInfo, McpResponseInfo } from '../types';
 import { METHOD_INITIALIZE, METHOD_TOOLS_CALL } from './methods';
 
-/** Context key holding the ConnectionState of the request being handled (for the activity tool). */
+/** Context key holding the ConnectionState of the request being handled (for the activity tool, and for a shared transport's responses to find their session). */
 export const CONNECTION_KEY = createContextKey('mcp-otel.connection');
 /** Whether handlers need CONNECTION_KEY (set once an activity tool is registered): otherwise skip the extra context. */
 let connectionInContext = false;
