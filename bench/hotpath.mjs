@@ -8,7 +8,9 @@
  * Use it to A/B a change in one process: each argument is a build (a dist/ directory);
  * runs are interleaved and the median is printed per build.
  *
- *   node bench/hotpath.mjs [DIST ...] [--sampled-out] [--rounds N] [--ops N]
+ *   node bench/hotpath.mjs [DIST ...] [--sampled-out] [--method M] [--rounds N] [--ops N]
+ *
+ * --method: tools/call (default), tools/list, resources/read or prompts/get (the methods of bench/run.mjs's mix).
  *
  * It also times an "OTel floor": what any instrumentation emitting the same data must
  * do at least (start a SERVER span with the same attributes, make it active around a
@@ -32,14 +34,26 @@ const args = process.argv.slice(2);
 let sampledOut = false;
 let rounds = 9;
 let ops = 20000;
+let method = 'tools/call';
 const dists = [];
 for (let i = 0; i < args.length; i++) {
   if (args[i] === '--sampled-out') sampledOut = true;
   else if (args[i] === '--rounds') rounds = Number(args[++i]);
   else if (args[i] === '--ops') ops = Number(args[++i]);
+  else if (args[i] === '--method') method = args[++i];
   else dists.push(path.resolve(args[i]));
 }
 if (dists.length === 0) dists.push(path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../dist'));
+
+// The params of each method as the mix of bench/run.mjs sends them.
+const PARAMS = {
+  'tools/call': { name: 'add', arguments: { a: 1, b: 2 } },
+  'tools/list': {},
+  'resources/read': { uri: 'file:///readme.md' },
+  'prompts/get': { name: 'greet', arguments: { name: 'alice' } },
+};
+if (!(method in PARAMS)) throw new Error(`--method must be one of ${Object.keys(PARAMS).join(', ')}`);
+const PARAMS_OF_METHOD = PARAMS[method];
 
 const dropSpans = { export: (_s, cb) => cb({ code: ExportResultCode.SUCCESS }), shutdown: async () => {}, forceFlush: async () => {} };
 const dropMetrics = { export: (_m, cb) => cb({ code: ExportResultCode.SUCCESS }), shutdown: async () => {}, forceFlush: async () => {} };
@@ -84,13 +98,14 @@ const setups = dists.map((dist) => {
 const probe = setups[0];
 const probeProvider = new TracerProvider({ sampler: new AlwaysOnSampler() });
 probe.instrumentation.setTracerProvider(probeProvider);
-probe.telemetry.startRequest(probe.state, { jsonrpc: '2.0', id: 'probe', method: 'tools/call', params: { name: 'add', arguments: { a: 1, b: 2 } } }, undefined);
+probe.telemetry.startRequest(probe.state, { jsonrpc: '2.0', id: 'probe', method, params: PARAMS_OF_METHOD }, undefined);
 const probed = probe.state.pending.get('probe');
 const floorSpanAttributes = { ...(probed.span.attributes ?? {}) };
 const floorMetricAttributes = { ...probed.metricAttributes };
+const floorSpanName = probed.span.name;
 probe.telemetry.responseSent(probe.state, { jsonrpc: '2.0', id: 'probe', result: {} }, undefined);
 probe.instrumentation.setTracerProvider(tracerProvider);
-if (Object.keys(floorSpanAttributes).length < 5) throw new Error('could not read the span attributes (internals changed?); update bench/hotpath.mjs');
+if (Object.keys(floorSpanAttributes).length < 4) throw new Error('could not read the span attributes (internals changed?); update bench/hotpath.mjs');
 const floorTracer = tracerProvider.getTracer('floor');
 const floorHistogram = meterProvider.getMeter('floor').createHistogram('floor.duration', { unit: 's' });
 const floor = {
@@ -99,7 +114,7 @@ const floor = {
   run(n) {
     for (let i = 0; i < n; i++) {
       const start = performance.now();
-      const span = floorTracer.startSpan('tools/call add', { kind: SpanKind.SERVER, attributes: Object.assign({}, floorSpanAttributes) }, context.active());
+      const span = floorTracer.startSpan(floorSpanName, { kind: SpanKind.SERVER, attributes: Object.assign({}, floorSpanAttributes) }, context.active());
       context.with(trace.setSpan(context.active(), span), () => {});
       span.end();
       floorHistogram.record((performance.now() - start) / 1000, Object.assign({}, floorMetricAttributes));
@@ -112,7 +127,7 @@ let nextId = 1;
 function run({ telemetry, state }, n) {
   for (let i = 0; i < n; i++) {
     const id = nextId++;
-    const ctx = telemetry.startRequest(state, { jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'add', arguments: { a: 1, b: 2 } } }, undefined);
+    const ctx = telemetry.startRequest(state, { jsonrpc: '2.0', id, method, params: PARAMS_OF_METHOD }, undefined);
     context.with(ctx, () => {});
     telemetry.responseSent(state, { jsonrpc: '2.0', id, result: RESULT }, undefined);
   }
@@ -132,7 +147,7 @@ for (let r = 0; r < rounds; r++) {
   }
 }
 const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
-console.log(`mcp-otel hot path (startRequest + context.with + responseSent, tools/call), sampler ${sampledOut ? 'AlwaysOff' : 'AlwaysOn'}, ${rounds} rounds × ${ops}`);
+console.log(`mcp-otel hot path (startRequest + context.with + responseSent, ${method}), sampler ${sampledOut ? 'AlwaysOff' : 'AlwaysOn'}, ${rounds} rounds × ${ops}`);
 for (const s of all) console.log(`  ${median(s.samples).toFixed(2)} µs/request (min ${Math.min(...s.samples).toFixed(2)})  ${s.dist}`);
 await tracerProvider.shutdown();
 await meterProvider.shutdown();

@@ -66,7 +66,7 @@ in another (bench/churn.mjs).
   --no-http           leave out the HTTP workload;  --no-sampled-out: leave out the *-sampled-out workloads
   --churn-sessions N  sessions for the churn check (env BENCH_CHURN_SESSIONS, default 10000); --no-churn: skip it
   --sampled-out       every workload with traces sampled out (AlwaysOffSampler)
-  --alt-dist DIR      add an arm "alt": the same instrumentation from another build (DIR = a dist/
+  --alt-dist DIR      add an arm "alt" (reported in the per-arm tables): the same instrumentation from another build (DIR = a dist/
                       directory with esm/index.mjs), to A/B a src change in one process
   --variant V         one arm only: instrumented | uninstrumented | otel-only | floor  (for profiling)
   --details           also print the per-arm tables (ops/s, ratios with min–max, CPU µs)
@@ -806,7 +806,7 @@ async function main() {
   if (warnings.length) out(`OpenTelemetry diag warnings/errors: ${warnings.length} (first: ${warnings[0]})`);
   out(`total time ${info.elapsedSeconds} s; load average at end: ${info.loadavgEnd}`);
   out('');
-  if (opts.details) {
+  if (opts.details || opts.altDist) { // the summary has no column for the alt arm
     printDetails(out, variants, results);
     out('');
   }
