@@ -3,6 +3,7 @@ import type { Attributes, Span } from '@opentelemetry/api';
 import type { HttpPeer, JsonRpcId, ServerLike, SessionRecord, TransportLike } from './internal-types';
 import { CLIENT_TYPE_UNKNOWN } from './identity/client-type';
 import { capLength, MAX_NAME_LENGTH } from './telemetry/targets';
+import { PendingRequests } from './telemetry/pending';
 import type { ClientIdentity } from './identity/resolver';
 import type { ClientActivityStore, McpDisconnectReason, McpUserContext } from './types';
 import {
@@ -78,7 +79,7 @@ export interface ConnectionOptions {
  * session), not per request.
  */
 export class ConnectionState {
-  readonly pending = new Map<JsonRpcId, PendingRequest>();
+  readonly pending = new PendingRequests<PendingRequest>();
   /** Shared by every span of the connection; never mutated once built (spans copy it). */
   spanAttributes: Attributes = {};
   /** Shared by every metric point of the connection. */

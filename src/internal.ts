@@ -9,3 +9,4 @@ export { IdentityResolver } from './identity/resolver';
 export { httpServerSpanOverrides } from './register/http-privacy';
 export { classifyResponse, cleanErrorMessage } from './telemetry/errors';
 export { parentFromMeta } from './telemetry/propagation';
+export { PendingRequests } from './telemetry/pending';

@@ -23,6 +23,19 @@ export function callSafely<T>(fn: () => T, onError: (err: unknown) => void): T |
   }
 }
 
+/**
+ * `callSafely` for per-request paths: calls `target.method(a, b)` without allocating a closure; `onError` should be
+ * a long-lived function.
+ */
+export function callMethodSafely<A, B>(target: object, method: (this: never, a: A, b: B) => unknown, a: A, b: B, onError: (err: unknown) => void): void {
+  try {
+    const result = (method as (a: A, b: B) => unknown).call(target, a, b);
+    if (isThenable(result)) result.then(undefined, onError);
+  } catch (err) {
+    onError(err);
+  }
+}
+
 /** Calls `resolved` or `rejected` when `result` settles; `resolved` at once if it is not a promise. */
 export function whenSettled(result: unknown, resolved: () => void, rejected: (err: unknown) => void): void {
   if (isThenable(result)) result.then(resolved, rejected);

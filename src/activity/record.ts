@@ -1,19 +1,19 @@
-import type { Attributes, DiagLogger } from '@opentelemetry/api';
+import type { Attributes } from '@opentelemetry/api';
 import type { ResolvedConfig } from '../config';
 import type { ConnectionState } from '../connection';
 import type { ClientOperationTally } from '../telemetry/metrics';
 import { ATTR_ERROR_TYPE, ATTR_GEN_AI_PROMPT_NAME, ATTR_GEN_AI_TOOL_NAME, ATTR_MCP_METHOD_NAME } from '../semconv';
 import type { ClientActivity } from '../types';
-import { callSafely } from '../safely';
+import { callMethodSafely } from '../safely';
 
 /**
  * Per-client accounting of one finished operation: the capped per-client operation tally and the activity store. The store may be
- * the user's (possibly asynchronous, possibly failing): its errors are logged.
+ * the user's (possibly asynchronous, possibly failing): its errors go to `onStoreError`.
  */
 export function recordClientActivity(
   config: ResolvedConfig,
   tally: ClientOperationTally,
-  diag: DiagLogger,
+  onStoreError: (err: unknown) => void,
   state: ConnectionState,
   type: ClientActivity['type'],
   metricAttributes: Attributes,
@@ -34,5 +34,5 @@ export function recordClientActivity(
   if (errorType !== undefined) activity.errorType = errorType;
   const sessionId = state.sessionId ?? state.synthesizedSession?.session?.id;
   if (sessionId !== undefined) activity.sessionId = sessionId;
-  callSafely(() => store.record(trackingId, activity), (err) => diag.error('mcp-otel: activityStore.record failed', err));
+  callMethodSafely(store, store.record, trackingId, activity, onStoreError);
 }

@@ -51,6 +51,7 @@ export class ServerTelemetry {
   /** The server's own requests to its client (set by the instrumentation). */
   outgoing?: ServerRequests;
   private readonly targets: Targets;
+  private readonly onStoreError = (err: unknown): void => this.source.diag.error('mcp-otel: activityStore.record failed', err);
 
   constructor(private readonly source: TelemetrySource) {
     this.targets = new Targets(() => source.config.maxMetricAttributeValues);
@@ -157,7 +158,7 @@ export class ServerTelemetry {
 
   /** Ends every request still open on a connection that is going away. */
   abandonAll(state: ConnectionState, errorType: string): void {
-    for (const id of [...state.pending.keys()]) {
+    for (const id of state.pending.keys()) {
       while (state.pending.has(id)) this.abandon(state, id, errorType);
     }
   }
@@ -243,7 +244,7 @@ export class ServerTelemetry {
     const ms = performance.now() - start;
     this.source.metrics.recordOperation(ms / 1000, metricAttributes);
     this.lifecycle.operationEnded(state, metricAttributes[ATTR_ERROR_TYPE] !== undefined);
-    recordClientActivity(this.source.config, this.source.tally, this.source.diag, state, type, metricAttributes, ms);
+    recordClientActivity(this.source.config, this.source.tally, this.onStoreError, state, type, metricAttributes, ms);
   }
 
   /** Opt-in details (client address, arguments, headers), on a recording span only. */

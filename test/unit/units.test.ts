@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  PendingRequests,
   classifyResponse,
   cleanErrorMessage,
   httpServerSpanOverrides,
@@ -127,5 +128,32 @@ describe('httpServerSpanOverrides (register\'s HTTP server spans follow the priv
       'network.peer.port',
     ]);
     expect(httpServerSpanOverrides(config({ captureClientAddress: true, captureRequestHeaders: ['User-Agent'] }))).toBeUndefined();
+  });
+});
+
+describe('PendingRequests (a connection's open requests: one in a slot, the rest in a Map)', () => {
+  it('behaves as a Map across the slot and the Map: get, has, size, replace, delete, keys', () => {
+    const p = new PendingRequests<string>();
+    expect(p.size).toBe(0);
+    p.set(1, 'a'); // the slot
+    p.set('x', 'b'); // the Map
+    p.set(2, 'c');
+    expect([p.get(1), p.get('x'), p.get(2), p.get(3)]).toEqual(['a', 'b', 'c', undefined]);
+    expect(p.size).toBe(3);
+    expect(p.keys()).toEqual([1, 'x', 2]);
+    p.set(1, 'a2'); // same id again: replaced in place
+    p.set('x', 'b2');
+    expect([p.get(1), p.get('x'), p.size]).toEqual(['a2', 'b2', 3]);
+    p.delete(1);
+    expect([p.has(1), p.size, p.keys()]).toEqual([false, 2, ['x', 2]]);
+    p.set(3, 'd'); // the slot is free again
+    expect([p.get(3), p.size]).toEqual(['d', 3]);
+    p.set('x', 'b3'); // an id in the Map stays there (never two entries for one id)
+    expect([p.get('x'), p.size]).toEqual(['b3', 3]);
+    for (const id of p.keys()) p.delete(id);
+    expect([p.size, p.keys()]).toEqual([0, []]);
+    expect(p.get(1)).toBeUndefined(); // 1 and '1' are different ids
+    p.set(1, 'n');
+    expect([p.get(1), p.get('1')]).toEqual(['n', undefined]);
   });
 });
