@@ -11,6 +11,8 @@
  *   node bench/hotpath.mjs [DIST ...] [--sampled-out] [--method M] [--rounds N] [--ops N]
  *
  * --method: tools/call (default), tools/list, resources/read or prompts/get (the methods of bench/run.mjs's mix).
+ * --alloc: instead of timing, bytes allocated per request by each build and the floor (V8's sampling heap profiler,
+ *   collected objects included), with the top allocation sites.
  *
  * It also times an "OTel floor": what any instrumentation emitting the same data must
  * do at least (start a SERVER span with the same attributes, make it active around a
@@ -20,6 +22,7 @@
  * It reaches into internals (`instrumentation._telemetry`, ServerTelemetry's
  * startRequest/responseSent/newConnection), so it may need updating when they change.
  */
+import { Session } from 'node:inspector/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -35,12 +38,14 @@ let sampledOut = false;
 let rounds = 9;
 let ops = 20000;
 let method = 'tools/call';
+let alloc = false;
 const dists = [];
 for (let i = 0; i < args.length; i++) {
   if (args[i] === '--sampled-out') sampledOut = true;
   else if (args[i] === '--rounds') rounds = Number(args[++i]);
   else if (args[i] === '--ops') ops = Number(args[++i]);
   else if (args[i] === '--method') method = args[++i];
+  else if (args[i] === '--alloc') alloc = true;
   else dists.push(path.resolve(args[i]));
 }
 if (dists.length === 0) dists.push(path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../dist'));
@@ -135,6 +140,30 @@ function run({ telemetry, state }, n) {
 
 for (const s of setups) run(s, ops); // warm-up
 floor.run(ops);
+if (alloc) {
+  const session = new Session();
+  session.connect();
+  await session.post('HeapProfiler.enable');
+  for (const s of [...setups, floor]) {
+    await session.post('HeapProfiler.startSampling', { samplingInterval: 256, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
+    if (s === floor) floor.run(ops);
+    else run(s, ops);
+    const { profile } = await session.post('HeapProfiler.stopSampling');
+    const sites = new Map();
+    let total = 0;
+    const walk = (node) => {
+      const { functionName, url, lineNumber } = node.callFrame;
+      const site = `${functionName || '(anonymous)'} ${url.replace(/.*node_modules\//, '').replace(/.*\/dist\//, 'dist/')}:${lineNumber + 1}`;
+      total += node.selfSize;
+      if (node.selfSize > 0) sites.set(site, (sites.get(site) ?? 0) + node.selfSize);
+      node.children.forEach(walk);
+    };
+    walk(profile.head);
+    console.log(`${(total / ops).toFixed(0)} B/request allocated (sampled), ${method}, ${s.dist}`);
+    for (const [site, bytes] of [...sites].sort((a, b) => b[1] - a[1]).slice(0, 12)) console.log(`  ${(bytes / ops).toFixed(0).padStart(6)} B  ${site}`);
+  }
+  process.exit(0);
+}
 const all = [...setups, floor];
 for (let r = 0; r < rounds; r++) {
   for (let k = 0; k < all.length; k++) {
