@@ -131,7 +131,7 @@ describe('httpServerSpanOverrides (register\'s HTTP server spans follow the priv
   });
 });
 
-describe('PendingRequests (a connection's open requests: one in a slot, the rest in a Map)', () => {
+describe("PendingRequests (a connection's open requests: one in a slot, the rest in a Map)", () => {
   it('behaves as a Map across the slot and the Map: get, has, size, replace, delete, keys', () => {
     const p = new PendingRequests<string>();
     expect(p.size).toBe(0);
