@@ -8,6 +8,11 @@ export function isThenable(value: unknown): value is PromiseLike<unknown> {
   return value !== null && (typeof value === 'object' || typeof value === 'function') && typeof (value as { then?: unknown }).then === 'function';
 }
 
+/** A rejection of `result`, if it is a promise, goes to `onError` (never unhandled). */
+function catchRejection(result: unknown, onError: (err: unknown) => void): void {
+  if (isThenable(result)) result.then(undefined, onError);
+}
+
 /**
  * Runs `fn`; a throw, or the rejection of the promise it returns, goes to `onError` and never to the caller nor
  * to the process as an unhandled rejection. Returns what `fn` returned, or undefined if it threw.
@@ -15,7 +20,7 @@ export function isThenable(value: unknown): value is PromiseLike<unknown> {
 export function callSafely<T>(fn: () => T, onError: (err: unknown) => void): T | undefined {
   try {
     const result = fn();
-    if (isThenable(result)) result.then(undefined, onError);
+    catchRejection(result, onError);
     return result;
   } catch (err) {
     onError(err);
@@ -29,8 +34,7 @@ export function callSafely<T>(fn: () => T, onError: (err: unknown) => void): T |
  */
 export function callMethodSafely<A, B>(target: object, method: (this: never, a: A, b: B) => unknown, a: A, b: B, onError: (err: unknown) => void): void {
   try {
-    const result = (method as (a: A, b: B) => unknown).call(target, a, b);
-    if (isThenable(result)) result.then(undefined, onError);
+    catchRejection((method as (a: A, b: B) => unknown).call(target, a, b), onError);
   } catch (err) {
     onError(err);
   }

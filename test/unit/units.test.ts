@@ -152,8 +152,8 @@ describe("PendingRequests (a connection's open requests: one in a slot, the rest
     expect([p.get('x'), p.size]).toEqual(['b3', 3]);
     for (const id of p.keys()) p.delete(id);
     expect([p.size, p.keys()]).toEqual([0, []]);
-    expect(p.get(1)).toBeUndefined(); // 1 and '1' are different ids
-    p.set(1, 'n');
+    expect(p.get(1)).toBeUndefined();
+    p.set(1, 'n'); // 1 and '1' are different ids
     expect([p.get(1), p.get('1')]).toEqual(['n', undefined]);
   });
 });
