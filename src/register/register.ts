@@ -5,6 +5,7 @@ import type { Attributes } from '@opentelemetry/api';
 import type { NodeSDK, NodeSDKConfiguration } from '@opentelemetry/sdk-node';
 import { resolveConfig } from '../config';
 import { consoleExporterRequested, consoleExportersToStderr } from './console-exporters';
+import { deferExitUntil } from './deferred-exit';
 import { stderrDiagLogger, warnOnce } from './diag-logger';
 import { httpServerSpanOverrides } from './http-privacy';
 import { McpInstrumentation } from '../instrumentation';
@@ -136,6 +137,7 @@ export function register(options: RegisterOptions = {}): RegisterHandle {
     if (shuttingDown === undefined) {
       mcp.endSessions('server_shutdown');
       shuttingDown = withTimeout(sdk ? sdk.shutdown() : Promise.resolve(), timeout);
+      deferExitUntil(shuttingDown);
     }
     return shuttingDown;
   };

@@ -8,8 +8,11 @@
  * Both frameworks import the ESM build of @modelcontextprotocol/sdk, the copy that
  * `instrument()` (helpers/telemetry) patches.
  */
+import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
+import * as path from 'node:path';
 import type { AddressInfo } from 'node:net';
+import { REPO_ROOT } from './stdio-child';
 import { waitUntil } from './wait';
 
 export interface FrameworkHttpServer {
@@ -132,14 +135,22 @@ const liveChildren = new Set<FrameworkChild>();
  * Starts an HTTP fixture (test/fixtures/frameworks) in a child process on a free port given as $PORT,
  * and resolves once its /health endpoint answers.
  */
-export async function startFrameworkHttpChild(app: string, nodeArgs: string[], env: Record<string, string>): Promise<FrameworkChild> {
-  const { spawn } = await import('node:child_process');
-  const path = await import('node:path');
-  const root = path.join(__dirname, '../..');
+export function startFrameworkHttpChild(app: string, nodeArgs: string[], env: Record<string, string>): Promise<FrameworkChild> {
+  return startHttpChild(path.join(REPO_ROOT, 'test/fixtures/frameworks', app), { nodeArgs, env, probe: '/health' });
+}
+
+/**
+ * Starts a Node script that serves MCP at /mcp on $PORT (a free port), from the repository root (so
+ * `--import mcp-otel/register` resolves), and resolves once `probe` gets any HTTP answer.
+ */
+export async function startHttpChild(
+  script: string,
+  options: { nodeArgs: string[]; env: Record<string, string>; args?: string[]; probe: string },
+): Promise<FrameworkChild> {
   const port = await freePort();
-  const proc = spawn(process.execPath, [...nodeArgs, path.join(root, 'test/fixtures/frameworks', app)], {
-    cwd: root,
-    env: { PATH: process.env.PATH ?? '', ...env, PORT: String(port) },
+  const proc = spawn(process.execPath, [...options.nodeArgs, script, ...(options.args ?? [])], {
+    cwd: REPO_ROOT,
+    env: { PATH: process.env.PATH ?? '', ...options.env, PORT: String(port) },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let stderr = '';
@@ -163,14 +174,14 @@ export async function startFrameworkHttpChild(app: string, nodeArgs: string[], e
   liveChildren.add(child);
   const deadline = Date.now() + 15_000;
   for (;;) {
-    const ok = await fetch(new URL('/health', child.url)).then(
-      (r) => r.ok,
+    const listening = await fetch(new URL(options.probe, child.url)).then(
+      () => true,
       () => false,
     );
-    if (ok) return child;
+    if (listening) return child;
     if (proc.exitCode !== null || Date.now() > deadline) {
       await child.stop();
-      throw new Error(`${app} did not start listening (exit ${proc.exitCode}):\n${stderr.slice(-4000)}`);
+      throw new Error(`${script} did not start listening (exit ${proc.exitCode}):\n${stderr.slice(-4000)}`);
     }
     await new Promise((r) => setTimeout(r, 25));
   }

@@ -8,7 +8,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { OtlpReceiver, ReceiverFault } from '../helpers/otlp-receiver';
 import { startOtlpReceiver } from '../helpers/otlp-receiver';
-import { startStdioChild, stopAllChildren } from '../helpers/stdio-child';
+import * as path from 'node:path';
+import { REPO_ROOT, startStdioChild, stopAllChildren } from '../helpers/stdio-child';
 
 let receiver: OtlpReceiver;
 beforeAll(async () => {
@@ -79,6 +80,19 @@ describe('collector faults', () => {
     const took = Date.now() - started;
     expect(exit.signal).toBe('SIGTERM');
     expect(took).toBeLessThan(9000); // register bounds shutdown at 5 s even when nothing can be delivered
+    expect(child.stderr()).not.toMatch(/Unhandled|unhandledRejection|uncaughtException/i);
+  });
+
+  it("an unreachable collector and a server whose SIGINT handler calls process.exit(0): the exit waits for the flush only within the bound, with the server's code", { timeout: 30_000 }, async () => {
+    const everything = path.join(REPO_ROOT, 'node_modules/@modelcontextprotocol/server-everything/dist/index.js');
+    const child = await startStdioChild({ app: everything, nodeArgs: ['--import', 'mcp-otel/register'], env: env('http://127.0.0.1:9') });
+    await child.client.callTool({ name: 'get-sum', arguments: { a: 1, b: 2 } });
+    const started = Date.now();
+    child.kill('SIGINT');
+    const exit = await child.exited;
+    const took = Date.now() - started;
+    expect(exit).toEqual({ code: 0, signal: null });
+    expect(took).toBeLessThan(9000);
     expect(child.stderr()).not.toMatch(/Unhandled|unhandledRejection|uncaughtException/i);
   });
 });
