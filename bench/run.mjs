@@ -37,6 +37,7 @@ import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import * as streamableHttpModule from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { z } from 'zod';
 import { McpInstrumentation } from '../dist/esm/index.mjs';
+import { wrapHandlersForFloor } from './floor.mjs';
 import { printDetails, printHeader, printSummary, summarise } from './report.mjs';
 
 const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
@@ -360,55 +361,6 @@ async function flushTelemetry() {
 
 // ---------------------------------------------------------------------------
 // MCP server and workloads
-
-// The floor: the least any instrumentation emitting mcp-otel's data must do per request.
-const floorTracer = trace.getTracer('mcp-otel-bench-floor');
-const floorDuration = metrics.getMeterProvider().getMeter('mcp-otel-bench-floor').createHistogram(DURATION_METRIC, { unit: 's' });
-
-/** Wraps every request handler of `mcpServer`: a SERVER span with 10 attributes, active around the handler, and a duration point. */
-function wrapHandlersForFloor(mcpServer) {
-  const handlers = mcpServer.server._requestHandlers;
-  for (const [method, handler] of handlers) {
-    handlers.set(method, function floorHandler(request, extra) {
-      const name = request.params?.name;
-      const span = floorTracer.startSpan(name ? `${method} ${name}` : method, {
-        kind: SpanKind.SERVER,
-        attributes: {
-          'mcp.method.name': method,
-          'jsonrpc.request.id': String(request.id),
-          'mcp.session.id': 'session',
-          'mcp.protocol.version': '2025-06-18',
-          'mcp.client.name': 'bench-client',
-          'mcp.client.version': '1.0.0',
-          'mcp.client.type': 'other',
-          'mcp.client.tracking_id': 'tracking',
-          'gen_ai.tool.name': name,
-          'gen_ai.operation.name': 'execute_tool',
-        },
-      });
-      const start = performance.now();
-      const done = () => {
-        span.end();
-        floorDuration.record((performance.now() - start) / 1000, {
-          'mcp.method.name': method,
-          'gen_ai.tool.name': name,
-          'mcp.protocol.version': '2025-06-18',
-          'mcp.client.type': 'other',
-        });
-      };
-      return context.with(trace.setSpan(context.active(), span), () => handler(request, extra)).then(
-        (result) => {
-          done();
-          return result;
-        },
-        (err) => {
-          done();
-          throw err;
-        },
-      );
-    });
-  }
-}
 
 function createServer() {
   const server = createPlainServer();

@@ -8,7 +8,7 @@ import { whenSettled } from '../safely';
 import type { ServerRequests } from '../telemetry/server-requests';
 import { CONNECTION, SEND_WRAPPED, DIRECT, SESSIONS, LIFECYCLE, CARRIED, stdinOf } from './transport-state';
 import type { StdinLike, TransportWithState } from './transport-state';
-import { WRAPPER, markWrapper, guard } from './wrap';
+import { WRAPPER, markWrapper, guard, internalError } from './wrap';
 import type { Fn } from './wrap';
 
 /*
@@ -152,15 +152,24 @@ function wrapTransport(transport: TransportWithState, telemetry: ServerTelemetry
     if (state === undefined || state.pending.size === 0 || !isResponse(message)) {
       return original.call(this, message, options);
     }
-    const s = state;
     let sent: unknown;
     try {
       sent = original.call(this, message, options);
     } catch (err) {
-      guard(diag, () => telemetry.sendThrew(s, message, err));
+      try {
+        telemetry.sendThrew(state, message, err);
+      } catch (internal) {
+        internalError(diag, internal);
+      }
       throw err;
     }
-    guard(diag, () => telemetry.responseSent(s, message, sent));
+    // Telemetry is synchronous here; a try/catch rather than guard(): no closure (and no context for
+    // `message`) per response.
+    try {
+      telemetry.responseSent(state, message, sent);
+    } catch (err) {
+      internalError(diag, err);
+    }
     return sent as Promise<void>;
   };
   transport[SEND_WRAPPED] = true;

@@ -49,7 +49,12 @@ export function markWrapper<F extends Function>(fn: F): F {
 
 /** Runs telemetry from patched SDK code: its failure is logged, never thrown into the SDK. */
 export function guard(diag: DiagLogger, fn: () => void): void {
-  callSafely(fn, (err) => diag.error('mcp-otel: internal error, telemetry for this message is incomplete', err));
+  callSafely(fn, (err) => internalError(diag, err));
+}
+
+/** How `guard` reports a failure; per-message paths call telemetry in their own try/catch with it (no closure). */
+export function internalError(diag: DiagLogger, err: unknown): void {
+  diag.error('mcp-otel: internal error, telemetry for this message is incomplete', err);
 }
 
 /** Undoes `patchServerClass` or `patchHttpTransportClass` if `owner` made that patch. */
