@@ -97,8 +97,8 @@ describe('the instrumentation feeds the activity store', () => {
 });
 
 describe('registerActivityTool', () => {
-  function parse(result: { content: unknown }): { trackingId: string; stats: { totalActivities: number }; recent: ClientActivity[] } {
-    return JSON.parse((result.content as Array<{ text: string }>)[0].text);
+  function parse(result: unknown): { trackingId: string; stats: { totalActivities: number }; recent: ClientActivity[] } {
+    return JSON.parse((result as { content: Array<{ text: string }> }).content[0].text);
   }
 
   it('shows a client its own activity only, whatever arguments it forges', async () => {

@@ -9,6 +9,7 @@ import * as clientV2 from '@modelcontextprotocol/client';
 import * as serverV2 from '@modelcontextprotocol/server';
 import { SpanKind } from '@opentelemetry/api';
 import { z } from 'zod/v4';
+import { v2Schema } from '../helpers/v2-schema';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { finishedSpans, histogramPoints, instrument, parentOf, resetTelemetry, spansNamed } from '../helpers/telemetry';
 
@@ -21,7 +22,7 @@ beforeAll(async () => {
 
 function addServer(): serverV2.McpServer {
   const server = new serverV2.McpServer({ name: 'v2', version: '1' });
-  server.registerTool('add', { inputSchema: z.object({ a: z.number(), b: z.number() }) }, async ({ a, b }) => ({
+  server.registerTool('add', { inputSchema: v2Schema(z.object({ a: z.number(), b: z.number() })) }, async ({ a, b }) => ({
     content: [{ type: 'text', text: String(a + b) }],
   }));
   return server;

@@ -1,5 +1,5 @@
 import { diag, DiagLogLevel } from '@opentelemetry/api';
-import type { DiagLogger } from '@opentelemetry/api';
+import type { Attributes, DiagLogger } from '@opentelemetry/api';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { McpInstrumentationConfig, McpResponseInfo } from '../../dist/cjs/index.js';
 import type { Connected } from '../helpers/server';
@@ -48,7 +48,7 @@ describe('configuration', () => {
     await conn.client.listTools();
     const spans = await finishedSpans(1);
     expect(spans.map((s) => s.name)).toEqual(['tools/list']);
-    const points = (await collectMetrics()).flatMap((m) => m.dataPoints);
+    const points = (await collectMetrics()).flatMap((m): Array<{ attributes: Attributes }> => m.dataPoints);
     expect(points.some((p) => p.attributes['mcp.method.name'] === 'ping')).toBe(false);
   });
 

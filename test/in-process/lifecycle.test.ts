@@ -4,6 +4,7 @@
  * registered globally only, the way an application would.
  */
 import { metrics } from '@opentelemetry/api';
+import type { Attributes } from '@opentelemetry/api';
 import { AggregationTemporality, InMemoryMetricExporter, MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
 import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace';
 import * as serverModule from '@modelcontextprotocol/sdk/server/index.js';
@@ -58,7 +59,7 @@ describe('enable/disable lifecycle with global providers only', () => {
       .getMetrics()
       .flatMap((rm) => rm.scopeMetrics.flatMap((sm) => sm.metrics))
       .filter((m) => m.descriptor.name === 'mcp.server.operation.duration')
-      .flatMap((m) => m.dataPoints);
+      .flatMap((m): Array<{ attributes: Attributes }> => m.dataPoints);
     expect(points.some((p) => p.attributes['gen_ai.tool.name'] === 'add')).toBe(true);
   });
 

@@ -8,6 +8,7 @@ import * as serverV2 from '@modelcontextprotocol/server';
 import { InMemoryLogRecordExporter, LoggerProvider, SimpleLogRecordProcessor } from '@opentelemetry/sdk-logs';
 import type { DataPoint, Histogram } from '@opentelemetry/sdk-metrics';
 import { z } from 'zod/v4';
+import { v2Schema } from '../helpers/v2-schema';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { McpDisconnectReason, McpSession } from '../../dist/cjs/index.js';
 import { registerLoggerProvider } from '../helpers/otel-sdk';
@@ -22,7 +23,7 @@ const ended: Array<{ session: McpSession; reason: McpDisconnectReason }> = [];
 
 const handler = serverV2.createMcpHandler(() => {
   const server = new serverV2.McpServer({ name: 'stateless', version: '1' });
-  server.registerTool('add', { inputSchema: z.object({ a: z.number(), b: z.number() }) }, async ({ a, b }) => ({
+  server.registerTool('add', { inputSchema: v2Schema(z.object({ a: z.number(), b: z.number() })) }, async ({ a, b }) => ({
     content: [{ type: 'text', text: String(a + b) }],
   }));
   return server;

@@ -9,6 +9,7 @@ import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/cli
 import * as serverV2 from '@modelcontextprotocol/server';
 import { SpanStatusCode } from '@opentelemetry/api';
 import { z } from 'zod/v4';
+import { v2Schema } from '../helpers/v2-schema';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startOtlpReceiver } from '../helpers/otlp-receiver';
 import type { OtlpReceiver } from '../helpers/otlp-receiver';
@@ -20,10 +21,10 @@ describe('SDK v2 in process', () => {
     instrumentation.instrument(serverV2);
     resetTelemetry();
     const server = new serverV2.McpServer({ name: 'v2', version: '1' });
-    server.registerTool('add', { inputSchema: z.object({ a: z.number(), b: z.number() }) }, async ({ a, b }) => ({
+    server.registerTool('add', { inputSchema: v2Schema(z.object({ a: z.number(), b: z.number() })) }, async ({ a, b }) => ({
       content: [{ type: 'text', text: String(a + b) }],
     }));
-    server.registerTool('boom', { inputSchema: z.object({}) }, async () => {
+    server.registerTool('boom', { inputSchema: v2Schema(z.object({})) }, async () => {
       throw new Error('exploded');
     });
     const [clientTransport, serverTransport] = serverV2.InMemoryTransport.createLinkedPair();
@@ -68,7 +69,7 @@ describe('SDK v2, stateless revision 2026-07-28 (no initialize, a server per req
     resetTelemetry();
     const factory = () => {
       const server = new serverV2.McpServer({ name: 'modern', version: '1' });
-      server.registerTool('add', { inputSchema: z.object({ a: z.number(), b: z.number() }) }, async ({ a, b }) => ({
+      server.registerTool('add', { inputSchema: v2Schema(z.object({ a: z.number(), b: z.number() })) }, async ({ a, b }) => ({
         content: [{ type: 'text', text: String(a + b) }],
       }));
       return server;
@@ -125,7 +126,7 @@ describe('SDK v2, stateless revision 2026-07-28 (no initialize, a server per req
     resetTelemetry();
     const handler = serverV2.createMcpHandler(() => {
       const server = new serverV2.McpServer({ name: 'modern', version: '1' });
-      server.registerTool('now', { inputSchema: z.object({}) }, async () => ({ content: [{ type: 'text', text: 'now' }] }));
+      server.registerTool('now', { inputSchema: v2Schema(z.object({})) }, async () => ({ content: [{ type: 'text', text: 'now' }] }));
       return server;
     }, { legacy: 'reject' });
     const fetchToHandler = async (url: string | URL, init?: RequestInit) => handler.fetch(new Request(url, init));
@@ -161,7 +162,7 @@ describe('SDK v2, stateless revision 2026-07-28 (no initialize, a server per req
     instrumentation.instrument(serverV2);
     resetTelemetry();
     const server = new serverV2.McpServer({ name: 'v2', version: '1' });
-    server.registerTool('now', { inputSchema: z.object({}) }, async () => ({ content: [{ type: 'text', text: 'now' }] }));
+    server.registerTool('now', { inputSchema: v2Schema(z.object({})) }, async () => ({ content: [{ type: 'text', text: 'now' }] }));
     const [clientTransport, serverTransport] = serverV2.InMemoryTransport.createLinkedPair();
     await server.connect(serverTransport);
     const answers: unknown[] = [];

@@ -368,7 +368,7 @@ describe('portable datasource references (UI import and file provisioning)', () 
     (prom[2] as { target: Target }).target.datasource = { type: 'prometheus', uid: '${DS_PROMETHEUS}' };
     delete (prom[3] as { target: Target }).target.datasource;
     tempo.panel.datasource = { type: 'tempo', uid: '${datasource}' };
-    (d.templating?.list?.find((v) => v.name === 'datasource') as { current: unknown }).current = { text: 'Prometheus', value: 'prometheus' };
+    (d.templating?.list?.find((v) => v.name === 'datasource') as unknown as { current: unknown }).current = { text: 'Prometheus', value: 'prometheus' };
     d.annotations = { list: [{ name: 'deploys', datasource: { type: 'prometheus', uid: 'abc123' } }] };
     d.__inputs = [{ name: 'DS_TEMPO', type: 'datasource', pluginId: 'tempo' }];
     d.links = [...(d.links ?? []), { type: 'link', url: '/d/mcp-usage?var-datasource=prometheus&${traces:queryparam}' }];
@@ -407,7 +407,7 @@ describe('Grafana Foundation SDK types', () => {
     const bar = allPanels(d).find((p) => p.type === 'bargauge') as Panel & { gridPos: { w: unknown } };
     bar.gridPos.w = 'wide';
     const other = clone(get('mcp-latency'));
-    (other as { graphTooltip: unknown }).graphTooltip = 3;
+    (other as unknown as { graphTooltip: unknown }).graphTooltip = 3;
     const errors = foundationSdkTypeErrors([
       { name: 'usage', dashboard: d },
       { name: 'latency', dashboard: other },
