@@ -19,7 +19,12 @@ export function deferExitUntil(flushing: Promise<unknown>): void {
     }
     return undefined as never;
   } as typeof process.exit;
-  process.exit = deferred;
+  try {
+    process.exit = deferred;
+  } catch (err) {
+    diag.debug('mcp-otel: process.exit cannot be replaced; a process.exit() during the flush ends it early', err);
+    return;
+  }
   const restore = () => {
     if (process.exit === deferred) process.exit = original;
   };
