@@ -147,7 +147,22 @@ export async function startHttpChild(
   script: string,
   options: { nodeArgs: string[]; env: Record<string, string>; args?: string[]; probe: string },
 ): Promise<FrameworkChild> {
-  const port = await freePort();
+  // These scripts take a port up front. freePort() closes its probe before the child binds the port, so another
+  // process can take it in between: then the child exits with EADDRINUSE and a new port is tried (bounded).
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startHttpChildOn(await freePort(), script, options);
+    } catch (err) {
+      if (attempt >= 3 || !(err instanceof Error) || !err.message.includes('EADDRINUSE')) throw err;
+    }
+  }
+}
+
+async function startHttpChildOn(
+  port: number,
+  script: string,
+  options: { nodeArgs: string[]; env: Record<string, string>; args?: string[]; probe: string },
+): Promise<FrameworkChild> {
   const proc = spawn(process.execPath, [...options.nodeArgs, script, ...(options.args ?? [])], {
     cwd: REPO_ROOT,
     env: { PATH: process.env.PATH ?? '', ...options.env, PORT: String(port) },

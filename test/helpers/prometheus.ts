@@ -174,6 +174,18 @@ export function prometheusConfig(options: PrometheusOptions): string {
 
 export async function startPrometheus(options: PrometheusOptions): Promise<PrometheusServer> {
   const binary = options.binary ?? PROMETHEUS_BIN;
+  // freePort() closes its probe before Prometheus binds: another process can take the port in between. Then
+  // Prometheus exits with "address already in use", and a new port is tried (bounded).
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startPrometheusOn(binary, await freePort(), options);
+    } catch (err) {
+      if (attempt >= 3 || !(err instanceof Error) || !/address already in use/.test(err.message)) throw err;
+    }
+  }
+}
+
+async function startPrometheusOn(binary: string, port: number, options: PrometheusOptions): Promise<PrometheusServer> {
   if (!existsSync(binary)) {
     throw new Error(
       `Prometheus is not installed (${binary} is missing). Install Debian's package: ` +
@@ -184,7 +196,6 @@ export async function startPrometheus(options: PrometheusOptions): Promise<Prome
   const dir = mkdtempSync(join(tmpdir(), 'mcp-otel-prometheus-'));
   const configFile = join(dir, 'prometheus.yml');
   writeFileSync(configFile, prometheusConfig(options));
-  const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   let output = '';
   const proc: ChildProcess = spawn(
@@ -220,7 +231,8 @@ export async function startPrometheus(options: PrometheusOptions): Promise<Prome
     return (await res.json()) as T;
   };
 
-  // Ready within 20 s, or fail with its log.
+  // Ready within 20 s, or fail with its log. Ready means this Prometheus (its config file), not whatever else
+  // answers on the port.
   const deadline = Date.now() + 20_000;
   for (;;) {
     if (gone) {
@@ -229,8 +241,14 @@ export async function startPrometheus(options: PrometheusOptions): Promise<Prome
     }
     try {
       const res = await fetch(`${url}/-/ready`);
-      if (res.ok) break;
-    } catch {
+      if (res.ok) {
+        const flags = (await get<{ data?: Record<string, string> }>('/api/v1/status/flags')).data ?? {};
+        if (flags['config.file'] === configFile) break;
+        await stop();
+        throw new Error(`address already in use: another server answers on ${url}`);
+      }
+    } catch (err) {
+      if (err instanceof Error && err.message.startsWith('address already in use')) throw err;
       // not listening yet
     }
     if (Date.now() > deadline) {

@@ -7,7 +7,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { connectHttpClient, killAllHttpChildren, startHttpChild, stopHttpChild } from '../helpers/http-child';
 import type { HttpChild } from '../helpers/http-child';
-import { freePort } from '../helpers/prometheus';
 import { exportEnv, OTLP_SPAN_KIND, startOtlpReceiver } from '../helpers/otlp-receiver';
 import type { OtlpReceiver, ReceivedSpan } from '../helpers/otlp-receiver';
 
@@ -35,11 +34,10 @@ const env = (receiver: OtlpReceiver, extra: Record<string, string> = {}) => expo
 
 async function start(server: Server, receiver: OtlpReceiver, extra: Record<string, string> = {}): Promise<HttpChild> {
   if (!server.example) return startHttpChild({ script: server.script, nodeArgs: server.nodeArgs, env: env(receiver, extra) });
-  const port = await freePort();
   return startHttpChild({
     script: server.script,
     nodeArgs: server.nodeArgs,
-    env: env(receiver, { PORT: String(port), ...extra }),
+    env: env(receiver, { PORT: '0', ...extra }), // the example picks its port and logs it
     listening: /MCP server on http:\/\/127\.0\.0\.1:(\d+)\/mcp/,
   });
 }

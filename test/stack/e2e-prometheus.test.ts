@@ -72,6 +72,21 @@ function startNode(name: string, args: string[], extraEnv: Record<string, string
   return child;
 }
 
+/** The example server's port, once it logs it and answers /healthz; throws with its output otherwise. */
+async function serverPort(server: Child): Promise<number> {
+  const started = Date.now();
+  let port = 0;
+  for (;;) {
+    port ||= Number(/MCP server on http:\/\/[^/]+:(\d+)\/mcp/.exec(server.output())?.[1] ?? 0);
+    if (port > 0 && (await fetch(`http://127.0.0.1:${port}/healthz`).then((r) => r.ok, () => false))) return port;
+    const waited = Date.now() - started;
+    if (waited > 30_000 || server.proc.exitCode !== null) {
+      throw new Error(`example server did not start (exit code ${server.proc.exitCode}, after ${waited} ms):\n${server.output()}`);
+    }
+    await delay(100);
+  }
+}
+
 async function stopChild(child: Child, ms = 10_000): Promise<void> {
   if (child.proc.exitCode !== null || child.proc.signalCode !== null) return;
   child.proc.kill('SIGTERM');
@@ -238,28 +253,32 @@ describe('end to end: example server → Prometheus (scrape and OTLP labelling) 
       '/metrics-without-instance': render(() => translators.withoutInstance),
     });
 
-    const mcpPort = await freePort();
-    const metricsPort = await freePort();
-    server = startNode('server', ['--import', 'mcp-otel/register', 'examples/server.mjs'], {
-      PORT: String(mcpPort),
-      OTEL_SERVICE_NAME: SERVICE,
-      OTEL_RESOURCE_ATTRIBUTES: `service.namespace=${NAMESPACE},service.version=1.2.3,deployment.environment.name=e2e,service.instance.id=${INSTANCE_ID}`,
-      // Both metric readers: the default OTLP exporter (http/protobuf) to the receiver, and the Prometheus exporter.
-      OTEL_METRICS_EXPORTER: 'otlp,prometheus',
-      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
-      OTEL_METRIC_EXPORT_INTERVAL: '1000',
-      OTEL_EXPORTER_PROMETHEUS_HOST: '127.0.0.1',
-      OTEL_EXPORTER_PROMETHEUS_PORT: String(metricsPort),
-      OTEL_TRACES_EXPORTER: 'none',
-      OTEL_LOGS_EXPORTER: 'none',
-      OTEL_INSTRUMENTATION_MCP_SESSION_IDLE_TIMEOUT: String(IDLE_TIMEOUT_MS),
-    });
-    const healthy = Date.now() + 15_000;
-    for (;;) {
-      const ok = await fetch(`http://127.0.0.1:${mcpPort}/healthz`).then((r) => r.ok, () => false);
-      if (ok) break;
-      if (Date.now() > healthy || server.proc.exitCode !== null) throw new Error(`example server did not start:\n${server.output()}`);
-      await delay(100);
+    let mcpPort = 0;
+    let metricsPort = 0;
+    // The Prometheus exporter's port comes from freePort(), whose probe is closed before the server binds it.
+    // Should another process take it in between (the exporter then only logs EADDRINUSE, at OTEL_LOG_LEVEL=error),
+    // the server starts again on a new one: the exporter must serve this server's target_info.
+    for (let attempt = 1; ; attempt++) {
+      metricsPort = await freePort();
+      server = startNode('server', ['--import', 'mcp-otel/register', 'examples/server.mjs'], {
+        PORT: '0', // the server picks its own port and logs it
+        OTEL_SERVICE_NAME: SERVICE,
+        OTEL_RESOURCE_ATTRIBUTES: `service.namespace=${NAMESPACE},service.version=1.2.3,deployment.environment.name=e2e,service.instance.id=${INSTANCE_ID}`,
+        // Both metric readers: the default OTLP exporter (http/protobuf) to the receiver, and the Prometheus exporter.
+        OTEL_METRICS_EXPORTER: 'otlp,prometheus',
+        OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+        OTEL_METRIC_EXPORT_INTERVAL: '1000',
+        OTEL_EXPORTER_PROMETHEUS_HOST: '127.0.0.1',
+        OTEL_EXPORTER_PROMETHEUS_PORT: String(metricsPort),
+        OTEL_TRACES_EXPORTER: 'none',
+        OTEL_LOGS_EXPORTER: 'none',
+        OTEL_INSTRUMENTATION_MCP_SESSION_IDLE_TIMEOUT: String(IDLE_TIMEOUT_MS),
+      });
+      mcpPort = await serverPort(server);
+      const scraped = await fetch(`http://127.0.0.1:${metricsPort}/metrics`).then((r) => r.text(), () => '');
+      if (scraped.includes(INSTANCE_ID)) break;
+      if (attempt >= 3) throw new Error(`the server's Prometheus exporter did not answer on its port in 3 attempts:\n${server.output()}`);
+      await stopChild(server);
     }
 
     const ruleFiles = [join(RULES_DIR, '*.yml'), join(RULES_DIR, '*.yaml')];
