@@ -54,9 +54,14 @@ function remember(line) {
   if (logTail.length > 6) logTail.shift();
 }
 
-function start(name, args, childEnv) {
+function start(name, args, childEnv, onLine = () => {}) {
   const proc = spawn(process.execPath, args, { cwd: root, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
-  for (const stream of [proc.stdout, proc.stderr]) createInterface({ input: stream }).on('line', remember);
+  for (const stream of [proc.stdout, proc.stderr]) {
+    createInterface({ input: stream }).on('line', (line) => {
+      onLine(line);
+      remember(line);
+    });
+  }
   const exited = new Promise((resolve) => proc.once('exit', (code, signal) => resolve({ code, signal })));
   children.set(name, { proc, exited });
   void exited.then(({ code, signal }) => {
@@ -255,9 +260,11 @@ function render(now, base, startedAt, serverUrl) {
 // ---------------------------------------------------------------------------------------------------------------
 // Main
 
-const serverPort = Number(env.PORT) || (await freePort());
+// Without PORT the server picks a free port itself and logs it (no window in which another process can take a
+// port chosen for it); the exporter's port has to be chosen here.
+let serverPort = Number(env.PORT) || 0;
 const metricsPort = OTLP ? undefined : await freePort();
-const serverUrl = `http://127.0.0.1:${serverPort}/mcp`;
+let serverUrl = '';
 
 const serverEnv = {
   ...env,
@@ -290,19 +297,21 @@ if (process.stdin.isTTY) {
 
 console.log(
   OTLP
-    ? `[demo] telemetry goes to ${env.OTEL_EXPORTER_OTLP_ENDPOINT} (OTLP); server ${serverUrl}`
+    ? `[demo] telemetry goes to ${env.OTEL_EXPORTER_OTLP_ENDPOINT} (OTLP)`
     : `[demo] no OTEL_EXPORTER_OTLP_ENDPOINT: reading the server's metrics from http://127.0.0.1:${metricsPort}/metrics`,
 );
-console.log(`[demo] starting the example server (examples/server.mjs) under --import mcp-otel/register on port ${serverPort}…`);
-start('server', ['--import', 'mcp-otel/register', join(here, 'server.mjs')], serverEnv);
+console.log(`[demo] starting the example server (examples/server.mjs) under --import mcp-otel/register on ${serverPort ? `port ${serverPort}` : 'a free port'}…`);
+start('server', ['--import', 'mcp-otel/register', join(here, 'server.mjs')], serverEnv, (line) => {
+  serverPort ||= Number(/MCP server on http:\/\/[^/]+:(\d+)\/mcp/.exec(line)?.[1] ?? 0);
+});
 
 // Wait until the server answers.
 const deadline = Date.now() + 20_000;
 for (;;) {
   if (stopping) await new Promise(() => {});
   try {
-    const res = await fetch(`http://127.0.0.1:${serverPort}/healthz`);
-    if (res.ok) break;
+    const res = serverPort ? await fetch(`http://127.0.0.1:${serverPort}/healthz`) : undefined;
+    if (res?.ok) break;
   } catch {
     // not listening yet
   }
@@ -313,7 +322,8 @@ for (;;) {
   await new Promise((resolve) => setTimeout(resolve, 200));
 }
 
-console.log(`[demo] server ready; starting the load generator (examples/load.mjs)${DURATION_SECONDS > 0 ? `, for ${DURATION_SECONDS} s` : ', until Ctrl-C'}`);
+serverUrl = `http://127.0.0.1:${serverPort}/mcp`;
+console.log(`[demo] server ready on ${serverUrl}; starting the load generator (examples/load.mjs)${DURATION_SECONDS > 0 ? `, for ${DURATION_SECONDS} s` : ', until Ctrl-C'}`);
 start('load', [join(here, 'load.mjs')], {
   ...env,
   MCP_URL: serverUrl,
