@@ -8,6 +8,7 @@ import { consoleExporterRequested, consoleExportersToStderr } from './console-ex
 import { deferExitUntil } from './deferred-exit';
 import { stderrDiagLogger, warnOnce } from './diag-logger';
 import { httpServerSpanOverrides } from './http-privacy';
+import { withoutProcessArguments } from './process-arguments';
 import { McpInstrumentation } from '../instrumentation';
 import type { McpInstrumentationConfig } from '../types';
 
@@ -108,6 +109,7 @@ export function register(options: RegisterOptions = {}): RegisterHandle {
     // unpatched (sdk-node's exporters load `http`), so `http` would stay unpatched for good.
     const { NodeSDK: Sdk } = require('@opentelemetry/sdk-node') as typeof import('@opentelemetry/sdk-node');
     const fromSdk = createRequire(require.resolve('@opentelemetry/sdk-node'));
+    const resources = fromSdk('@opentelemetry/resources') as Resources;
     const privacy = httpServerSpanOverrides(resolveConfig(options.instrumentation ?? {}, process.env, () => {}));
     const http = options.http === false ? [] : [httpInstrumentation(privacy)];
     instrumentation = new McpInstrumentation({ ...options.instrumentation, enabled });
@@ -117,13 +119,17 @@ export function register(options: RegisterOptions = {}): RegisterHandle {
     try {
       sdk = new Sdk({
         ...extra,
-        resource: baseResource(fromSdk('@opentelemetry/resources') as Resources, extra.resource),
+        resource: baseResource(resources, extra.resource),
         instrumentations: [instrumentation, ...http, ...(extra.instrumentations ?? [])],
       });
     } finally {
       if (level !== undefined) process.env.OTEL_LOG_LEVEL = logLevelVar;
     }
-    sdk.start();
+    const started = sdk;
+    // Detectors the application chose itself report what they report; the SDK's own choice leaves out the
+    // process's arguments (process-arguments.ts).
+    if (extra.resourceDetectors) started.start();
+    else withoutProcessArguments(resources.processDetector, () => started.start());
   } catch (err) {
     diag.error('mcp-otel: could not start the OpenTelemetry SDK; the server runs uninstrumented', err);
     sdk = undefined;

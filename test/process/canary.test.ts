@@ -1,7 +1,8 @@
 /*
  * A secret placed everywhere a client or server can put it (tool arguments
  * and results, prompt arguments, resource contents, HTTP headers including
- * Authorization, the bearer token, the OAuth client secret and subject) never
+ * Authorization, the bearer token, the OAuth client secret and subject, the
+ * server process's own command-line arguments) never
  * appears in any exported OTLP byte under the default configuration, and only
  * in redacted form when capture is on. Real child process, real exporters
  * (protobuf and JSON), real receiver on 127.0.0.1.
@@ -26,9 +27,11 @@ afterEach(async () => {
   await receiver?.close();
 });
 
-async function exercise(mode: 'default' | 'capture', protocol: 'http/protobuf' | 'http/json'): Promise<Buffer[]> {
+async function exercise(mode: 'default' | 'capture' | 'detectors', protocol: 'http/protobuf' | 'http/json'): Promise<Buffer[]> {
   receiver = await startOtlpReceiver({ keepBodies: true });
-  child = spawn(process.execPath, [path.join(root, 'test/fixtures/canary-http-server.mjs')], {
+  // MCP servers take secrets as arguments (database URLs, API keys): the process detector would export them all.
+  const args = [path.join(root, 'test/fixtures/canary-http-server.mjs'), `--api-key=${CANARY}`, `postgresql://app:${CANARY}@db.internal/app`];
+  child = spawn(process.execPath, args, {
     cwd: root,
     env: {
       PATH: process.env.PATH ?? '',
@@ -81,8 +84,20 @@ describe('privacy canary', () => {
       expect(bodies.length).toBeGreaterThan(0);
       expect(contains(bodies, CANARY)).toBe(false);
       expect(contains(bodies, 'canary-agent')).toBe(false); // no headers at all by default
+      // The process detector still runs: all it finds but the arguments.
+      const { resource } = receiver!.spans().find((s) => s.name === 'tools/call echo')!;
+      expect(resource['process.pid']).toBe(child!.pid);
+      expect(String(resource['process.command'])).toMatch(/canary-http-server\.mjs$/);
+      expect(resource['process.command_args']).toBeUndefined();
     });
   }
+
+  it("the application's own resource detectors report what they find, arguments included", { timeout: 30_000 }, async () => {
+    const bodies = await exercise('detectors', 'http/protobuf');
+    const { resource } = receiver!.spans().find((s) => s.name === 'tools/call echo')!;
+    expect(resource['process.command_args']).toContain(`--api-key=${CANARY}`);
+    expect(contains(bodies, CANARY)).toBe(true); // the negative control: the canary is findable where it is exported
+  });
 
   it('with every capture option on, secrets appear only redacted; Authorization and the token never', { timeout: 30_000 }, async () => {
     const bodies = await exercise('capture', 'http/protobuf');
