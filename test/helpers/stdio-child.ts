@@ -78,6 +78,8 @@ export interface StartChildOptions {
   cwd?: string;
   /** Node options before the script (e.g. `--import mcp-otel/register`). */
   nodeArgs?: string[];
+  /** Arguments after the script. */
+  args?: string[];
   /** Complete environment of the child, besides the SDK's few inherited basics (PATH, HOME, …). */
   env: Record<string, string>;
   clientInfo?: { name: string; version: string };
@@ -85,6 +87,8 @@ export interface StartChildOptions {
   clientCapabilities?: ClientCapabilities;
   /** Longest wait for the initialize handshake. @default 10000 */
   connectTimeoutMs?: number;
+  /** Called with the client before it connects (to answer the server's requests: roots, sampling, …). */
+  beforeConnect?: (client: Client) => void;
 }
 
 const live = new Set<StdioChild>();
@@ -93,7 +97,7 @@ const live = new Set<StdioChild>();
 export async function startStdioChild(options: StartChildOptions): Promise<StdioChild> {
   const transport = new RecordingStdioTransport({
     command: options.node ?? process.execPath,
-    args: [...(options.nodeArgs ?? []), path.resolve(FIXTURES, options.app)],
+    args: [...(options.nodeArgs ?? []), path.resolve(FIXTURES, options.app), ...(options.args ?? [])],
     env: options.env,
     cwd: options.cwd ?? REPO_ROOT,
     stderr: 'pipe',
@@ -127,6 +131,7 @@ export async function startStdioChild(options: StartChildOptions): Promise<Stdio
   };
   live.add(child);
 
+  options.beforeConnect?.(client);
   const connectTimeout = options.connectTimeoutMs ?? 10_000;
   try {
     await withTimeout(client.connect(transport, { timeout: connectTimeout }), connectTimeout, 'connect');

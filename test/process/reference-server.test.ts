@@ -1,13 +1,19 @@
 /*
- * A published reference server, run the way its users run it: @modelcontextprotocol/server-everything (the
- * MCP project's own test server, its own build on SDK 1.x, McpServer with tools, resources and prompts)
- * started with `node --import mcp-otel/register`, over stdio (its default) and over Streamable HTTP (its
- * Express app). Not a line of it is changed. A real SDK Client drives it; OTLP in the default protobuf
- * encoding goes to the test's receiver on 127.0.0.1.
+ * Published reference servers, run the way their users run them, not a line changed, under
+ * `node --import mcp-otel/register`:
+ * - @modelcontextprotocol/server-everything (the MCP project's own test server, McpServer with tools, resources
+ *   and prompts), over stdio (its default) and over Streamable HTTP (its Express app);
+ * - @modelcontextprotocol/server-filesystem, over stdio, given its directory as an argument: it asks its client
+ *   for `roots/list` as soon as the session is initialised, the server-to-client request path.
+ * A real SDK Client drives them; OTLP in the default protobuf encoding goes to the test's receiver on 127.0.0.1.
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { ListRootsRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startHttpChild, stopFrameworkChildren } from '../helpers/frameworks';
 import { flushOnlyEnv, OTLP_SPAN_KIND, startOtlpReceiver } from '../helpers/otlp-receiver';
@@ -17,6 +23,7 @@ import { jsonRpcLines, REPO_ROOT, startStdioChild, stopAllChildren } from '../he
 vi.setConfig({ testTimeout: 30_000, hookTimeout: 30_000 });
 
 const EVERYTHING = path.join(REPO_ROOT, 'node_modules/@modelcontextprotocol/server-everything/dist/index.js');
+const FILESYSTEM = path.join(REPO_ROOT, 'node_modules/@modelcontextprotocol/server-filesystem/dist/index.js');
 const REGISTER = ['--import', 'mcp-otel/register'];
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
@@ -128,6 +135,72 @@ describe('@modelcontextprotocol/server-everything under --import mcp-otel/regist
     expect(echo.attributes['mcp.session.id']).toBe(sessionId);
     const httpSpanIds = new Set(spans.filter((s) => s.kind === OTLP_SPAN_KIND.SERVER && s.attributes['http.request.method'] !== undefined).map((s) => s.spanId));
     expect(echo.links.map((l) => l.spanId).filter((id) => httpSpanIds.has(id))).toHaveLength(1);
+    const ends = receiver.latestPoints('mcp.server.session.duration', service);
+    expect(ends.map((p) => [p.attributes['mcp.session.disconnect_reason'], p.count])).toEqual([['client_disconnect', 1]]);
+  });
+});
+
+describe('@modelcontextprotocol/server-filesystem under --import mcp-otel/register', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(path.join(tmpdir(), 'mcp-otel-fs-private-'));
+    writeFileSync(path.join(dir, 'notes.txt'), 'private-file-content');
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("over stdio: its roots/list to the client a CLIENT span in the session's trace; no path or content exported", async () => {
+    const service = 'filesystem-stdio';
+    const clientInfo = { name: 'filesystem-client', version: '0.9.0' };
+    const rootsAsked: string[] = [];
+    const child = await startStdioChild({
+      app: FILESYSTEM,
+      args: [dir],
+      nodeArgs: REGISTER,
+      env: flushOnlyEnv(receiver, service),
+      clientInfo,
+      clientCapabilities: { roots: { listChanged: true } },
+      beforeConnect: (client) =>
+        client.setRequestHandler(ListRootsRequestSchema, async () => {
+          rootsAsked.push('roots/list');
+          return { roots: [{ uri: pathToFileURL(dir).href, name: 'notes' }] };
+        }),
+    });
+    await receiver.waitFor(() => rootsAsked.length > 0, 10_000, 'the server asking for roots');
+    const tools = await child.client.listTools();
+    expect(tools.tools.map((t) => t.name)).toContain('read_text_file');
+    const inside = await child.client.callTool({ name: 'read_text_file', arguments: { path: path.join(dir, 'notes.txt') } });
+    expect((inside.content as Array<{ text: string }>)[0].text).toBe('private-file-content');
+    const outside = await child.client.callTool({ name: 'read_text_file', arguments: { path: '/etc/hostname' } });
+    expect(outside.isError).toBe(true);
+    await child.client.close();
+    await child.exited;
+    await receiver.waitFor(() => receiver.latestPoints('mcp.server.session.duration', service).length > 0, 10_000, 'session duration');
+
+    const spans = spansOf(service);
+    const reads = spans.filter((s) => s.name === 'tools/call read_text_file');
+    expect(reads.map((s) => s.attributes['error.type'] ?? 'ok').sort()).toEqual(['ok', 'tool_error']);
+    const sessionId = reads[0].attributes['mcp.session.id'];
+    expect(sessionId).toMatch(UUID);
+    // The server's own request to its client: a CLIENT span with the session's attributes, inside the trace of
+    // the message it was sent from.
+    const roots = spans.filter((s) => s.name === 'roots/list');
+    expect(roots).toHaveLength(1);
+    expect(roots[0].kind).toBe(OTLP_SPAN_KIND.CLIENT);
+    expect(roots[0].attributes).toMatchObject({
+      'mcp.method.name': 'roots/list',
+      'mcp.session.id': sessionId,
+      'network.transport': 'pipe',
+      'mcp.client.name': clientInfo.name,
+    });
+    expect(roots[0].attributes['error.type']).toBeUndefined();
+    const parent = spans.find((s) => s.spanId === roots[0].parentSpanId);
+    expect(parent?.kind, 'the parent is one of the server spans').toBe(OTLP_SPAN_KIND.SERVER);
+    expect(parent?.traceId).toBe(roots[0].traceId);
+    // Private by default: not the directory (an argument of the process, and the client's root), not the path
+    // asked for, not the file's content.
+    for (const secret of [dir, 'private-file-content', '/etc/hostname']) {
+      expect(receiver.bodies().some((body) => body.includes(secret)), secret).toBe(false);
+    }
     const ends = receiver.latestPoints('mcp.server.session.duration', service);
     expect(ends.map((p) => [p.attributes['mcp.session.disconnect_reason'], p.count])).toEqual([['client_disconnect', 1]]);
   });
